@@ -1,0 +1,71 @@
+"""The bundle file: the merged anchors as PEM, written so that no reader ever sees half a file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import ssl
+import tempfile
+from collections.abc import Iterable
+
+from .errors import CatrustError
+from .model import Certificate
+
+
+def render(certificates: Iterable[Certificate]) -> str:
+    """Only CERTIFICATE blocks, in the store's order; custom ones carry `#` lines saying where from."""
+    parts: list[str] = []
+    for cert in certificates:
+        if cert.origin == "custom":
+            expiry = cert.not_after.strftime("%Y-%m-%d") if cert.not_after else "unknown"
+            parts.append(f"# {cert.subject}\n# source: {cert.where}\n"
+                         f"# expires: {expiry}\n# sha256: {cert.fingerprint}\n")
+        parts.append(ssl.DER_cert_to_PEM_cert(cert.der))
+    return "".join(parts)
+
+
+def write_atomic(path: str, content: bytes, mode: int = 0o644) -> bool:
+    """Write `content` to `path` via a temporary file in the same folder, fsync and rename.
+
+    Left untouched (returns False) when it already holds exactly this content, so watchers
+    and mtime-based caches see no change that is not one.
+    """
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(len(content) + 1) == content:
+                return False
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise CatrustError(f"cannot read {path}: {exc.strerror}") from None
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".catrust-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise CatrustError(f"cannot write a bundle in {folder}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)  # mkstemp made it 0600
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise CatrustError(f"cannot write {path}: {exc.strerror}") from None
+    _fsync_folder(folder)
+    return True
+
+
+def _fsync_folder(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # not every platform lets a folder be opened; the rename is still atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

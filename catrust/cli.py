@@ -1,0 +1,195 @@
+"""`catrust`: print, check and write the effective trust bundle. A thin layer over TrustStore."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from .errors import CatrustError, ConfigError
+from .model import Certificate, Rejection
+from .settings import SYSTEM_MODES
+from .store import TrustStore, describe
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        store = TrustStore.load(args.ca_dir or None, system=args.system, max_file_size=args.max_file_size)
+        command: Callable[[TrustStore, argparse.Namespace], int] = args.command
+        return command(store, args)
+    except ConfigError as exc:
+        print(f"catrust: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CatrustError as exc:
+        print(f"catrust: error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except BrokenPipeError:  # `catrust bundle | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="catrust", description="Show, check and write the trust bundle: system roots plus the CA folders.")
+    parser.add_argument("--ca-dir", action="append", metavar="DIR",
+                        help="a CA folder (repeatable; default: $CATRUST_CA_DIRS, else /custom/ca)")
+    parser.add_argument("--system", choices=SYSTEM_MODES, default="auto",
+                        help="where system roots come from (default: auto = OS bundle, else certifi)")
+    parser.add_argument("--max-file-size", type=int, metavar="BYTES",
+                        help="skip files larger than this (default: $CATRUST_MAX_FILE_SIZE, else 1 MiB)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also print the library's log lines")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    bundle = commands.add_parser("bundle", help="print the effective bundle (diagnostics on stderr)")
+    bundle.set_defaults(command=_bundle)
+    listing = commands.add_parser("list", help="every certificate and every rejected file, with reasons")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(command=_list)
+    check = commands.add_parser("check", help="exit 0 if every custom file is accepted, 1 if not")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.set_defaults(command=_check)
+    write = commands.add_parser("write", help="write the bundle atomically to PATH")
+    write.add_argument("path", metavar="PATH")
+    write.set_defaults(command=_write)
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    """The CLI prints its own diagnostics; the library's log lines only with --verbose."""
+    logger = logging.getLogger("catrust")
+    logger.propagate = False
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("catrust %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    else:
+        logger.addHandler(logging.NullHandler())
+
+
+def _bundle(store: TrustStore, args: argparse.Namespace) -> int:
+    sys.stdout.write(store.pem())
+    sys.stdout.flush()
+    _diagnostics(store, sys.stderr)
+    return EXIT_OK
+
+
+def _write(store: TrustStore, args: argparse.Namespace) -> int:
+    path = store.write_bundle(args.path)
+    _diagnostics(store, sys.stderr)
+    print(f"wrote {path}: {len(store.certificates)} certificates ({len(store.custom)} custom, "
+          f"{len(store.certificates) - len(store.custom)} system)")
+    return EXIT_OK
+
+
+def _check(store: TrustStore, args: argparse.Namespace) -> int:
+    ok = not store.rejected and not store.missing_dirs
+    if args.json:
+        _print_json({"ok": ok, **_as_json(store, include_system=False)})
+    else:
+        _diagnostics(store, sys.stdout)
+        if ok:
+            print("ok: every custom CA file is accepted")
+    return EXIT_OK if ok else EXIT_PROBLEMS
+
+
+def _list(store: TrustStore, args: argparse.Namespace) -> int:
+    if args.json:
+        _print_json(_as_json(store, include_system=True))
+        return EXIT_OK
+    rows = [("ORIGIN", "VERDICT", "EXPIRES", "SHA-256", "SUBJECT / SOURCE")]
+    for cert in [*store.system, *store.custom]:
+        verdict = "trusted" if cert.origin == "system" else ("warning" if cert.warnings else "accepted")
+        source = "" if cert.origin == "system" else f"  ({cert.where})"
+        rows.append((cert.origin, verdict, _day(cert), cert.fingerprint[:16], cert.subject + source))
+        rows += [("", "", "", "", f"! {w}") for w in cert.warnings]
+    for dup in store.duplicates:
+        rows.append(("custom", "duplicate", "", dup.fingerprint[:16],
+                     f"{dup.subject}  ({dup.where}, counted once at {dup.first})"))
+    for item in store.rejected:
+        subject = f"  [{item.subject}]" if item.subject else ""
+        rows.append(("custom", "rejected", "", (item.fingerprint or "")[:16], f"{item.where}: {item.reason}{subject}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4])
+    print()
+    _diagnostics(store, sys.stdout, rejections=False)
+    return EXIT_OK
+
+
+def _diagnostics(store: TrustStore, out: TextIO, *, rejections: bool = True) -> None:
+    """One line per problem, then one summary line."""
+    for folder in store.missing_dirs:
+        print(f"missing: CA folder {folder} does not exist", file=out)
+    for problem in store.system_problems:
+        print(f"system: {problem}", file=out)
+    if rejections:
+        for item in store.rejected:
+            print(f"rejected: {describe(item)}", file=out)
+        for cert in store.custom:
+            for warning in cert.warnings:
+                print(f"warning: {cert.where}: {warning} [{cert.subject}]", file=out)
+    files = len({r.path for r in store.rejected})
+    warned = sum(1 for c in store.custom if c.warnings)
+    print(f"{_n(len(store.custom), 'custom CA')} accepted ({warned} with warnings), "
+          f"{_n(len(store.rejected), 'entry', 'entries')} rejected in {_n(files, 'file')}, "
+          f"{_n(len(store.duplicates), 'duplicate')}; "
+          f"{_n(len(store.system), 'system root')} from {store.system_source}", file=out)
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
+def _as_json(store: TrustStore, *, include_system: bool) -> dict[str, Any]:
+    certs = [*store.custom, *(store.system if include_system else ())]
+    return {
+        "ca_dirs": list(store.ca_dirs),
+        "missing_dirs": list(store.missing_dirs),
+        "system_source": store.system_source,
+        "system_roots": len(store.system),
+        "system_problems": list(store.system_problems),
+        "certificates": [_cert_json(c) for c in certs],
+        "duplicates": [{"path": d.path, "block": d.block, "subject": d.subject,
+                        "fingerprint": d.fingerprint, "counted_at": d.first} for d in store.duplicates],
+        "rejected": [_rejection_json(r) for r in store.rejected],
+    }
+
+
+def _cert_json(cert: Certificate) -> dict[str, Any]:
+    return {
+        "origin": cert.origin,
+        "verdict": "trusted" if cert.origin == "system" else ("warning" if cert.warnings else "accepted"),
+        "subject": cert.subject,
+        "issuer": cert.issuer,
+        "not_after": cert.not_after.isoformat() if cert.not_after else None,
+        "fingerprint": cert.fingerprint,
+        "path": cert.path,
+        "block": cert.block,
+        "warnings": list(cert.warnings),
+    }
+
+
+def _rejection_json(item: Rejection) -> dict[str, Any]:
+    return {"path": item.path, "block": item.block, "reason": item.reason,
+            "subject": item.subject, "fingerprint": item.fingerprint}
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    json.dump(data, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def _day(cert: Certificate) -> str:
+    return cert.not_after.strftime("%Y-%m-%d") if cert.not_after else "?"

@@ -1,0 +1,169 @@
+"""Step 4, the store: the one validated, deduplicated set every output is made from.
+
+A TrustStore is immutable once loaded. Its SSL context is built once and shared; a change in
+the folders means loading a new store, never editing this one or a context someone holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import ssl
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from . import bundle, context, policy, settings
+from . import system as system_roots
+from .model import Certificate, Duplicate, Rejection
+from .parse import parse
+from .scan import SourceFile, scan
+
+log = logging.getLogger("catrust")
+
+CaDirs = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+
+
+class TrustStore:
+    """Custom CAs that passed policy, merged with the system roots, plus everything refused and why."""
+
+    def __init__(self, *, custom: Sequence[Certificate], system: Sequence[Certificate],
+                 rejected: Sequence[Rejection], duplicates: Sequence[Duplicate],
+                 ca_dirs: Sequence[str], missing_dirs: Sequence[str], system_source: str,
+                 system_problems: Sequence[str] = (), platform_store: bool = False,
+                 min_tls_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2) -> None:
+        self.custom = tuple(custom)
+        self.system = tuple(system)
+        self.rejected = tuple(rejected)
+        self.duplicates = tuple(duplicates)
+        self.ca_dirs = tuple(ca_dirs)
+        self.missing_dirs = tuple(missing_dirs)
+        self.system_source = system_source
+        self.system_problems = tuple(system_problems)
+        self.min_tls_version = min_tls_version
+        self._platform_store = platform_store
+        known = {c.fingerprint for c in self.custom}
+        self.certificates: tuple[Certificate, ...] = self.custom + tuple(
+            c for c in self.system if c.fingerprint not in known)
+        self._pem: str | None = None
+        self._contexts: dict[tuple[str, ...], ssl.SSLContext] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, ca_dirs: CaDirs | None = None, *, system: str = "auto",
+             max_file_size: int | None = None) -> TrustStore:
+        """Scan the folders (argument, `CATRUST_CA_DIRS`, else `/custom/ca`), judge, merge, log."""
+        dirs = settings.ca_dirs(ca_dirs)
+        mode = settings.system_mode(system)
+        max_size = settings.max_file_size(max_file_size)
+        min_tls = settings.min_tls_version()
+        now = datetime.now(timezone.utc)
+
+        scanned = scan(dirs, max_size)
+        custom: dict[str, Certificate] = {}
+        rejected: list[Rejection] = []
+        duplicates: list[Duplicate] = []
+        for entry in scanned.entries:
+            if isinstance(entry, Rejection):
+                rejected.append(entry)
+                continue
+            for item in _judge_file(entry, now):
+                if isinstance(item, Rejection):
+                    rejected.append(item)
+                elif item.fingerprint in custom:
+                    duplicates.append(Duplicate(item.path, item.block, item.fingerprint, item.subject,
+                                                first=custom[item.fingerprint].where))
+                else:
+                    custom[item.fingerprint] = item
+
+        roots = system_roots.load(mode)
+        store = cls(custom=list(custom.values()), system=roots.certificates, rejected=rejected,
+                    duplicates=duplicates, ca_dirs=dirs, missing_dirs=scanned.missing_dirs,
+                    system_source=roots.source, system_problems=roots.problems,
+                    platform_store=roots.platform_store, min_tls_version=min_tls)
+        store._log_summary()
+        return store
+
+    def pem(self) -> str:
+        """The merged bundle: custom CAs first (each with `#` lines saying where from), then system roots."""
+        if self._pem is None:
+            self._pem = bundle.render(self.certificates)
+        return self._pem
+
+    def ssl_context(self, *, alpn: Sequence[str] = ()) -> ssl.SSLContext:
+        """The shared client context: verification and hostname checks on. Never reconfigure it.
+
+        One context per ALPN list, built on first use: HTTP clients set ALPN on the context
+        they are given, so each kind of client gets its own, preset to what it will set.
+        """
+        alpn = tuple(alpn)
+        with self._lock:
+            ctx = self._contexts.get(alpn)
+            if ctx is None:
+                ctx = self._contexts[alpn] = context.build(
+                    [c.der for c in self.certificates], min_version=self.min_tls_version,
+                    platform_store=self._platform_store, alpn=alpn)
+            return ctx
+
+    def write_bundle(self, path: str | os.PathLike[str]) -> str:
+        """Write the bundle atomically (mode 0644), leaving the file alone when nothing changed."""
+        target = os.fspath(path)
+        bundle.write_atomic(target, self.pem().encode("ascii"))
+        return target
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the bundle text: equal digests mean equal trust."""
+        return hashlib.sha256(self.pem().encode("ascii")).hexdigest()
+
+    def _log_summary(self) -> None:
+        for folder in self.missing_dirs:
+            log.warning("CA folder %s does not exist: no custom CAs from it", folder)
+        for problem in self.system_problems:
+            log.warning("system roots: %s", problem)
+        by_path: dict[str, list[Rejection]] = {}
+        for item in self.rejected:
+            by_path.setdefault(item.path, []).append(item)
+        for path, items in by_path.items():
+            log.warning("rejected %s: %s", path, "; ".join(describe(r, with_path=False) for r in items))
+        for cert in self.custom:
+            if cert.warnings:
+                log.warning("accepted %s (%s) with warnings: %s", cert.where, cert.subject, "; ".join(cert.warnings))
+        log.info("trusting %d custom CAs from %s (%d with warnings, %d rejected files, %d duplicates) "
+                 "and %d system roots from %s",
+                 len(self.custom), os.pathsep.join(self.ca_dirs), sum(1 for c in self.custom if c.warnings),
+                 len(by_path), len(self.duplicates), len(self.system), self.system_source)
+
+
+def describe(item: Rejection, *, with_path: bool = True) -> str:
+    """One line a person can act on: where, why, and which certificate."""
+    where = item.where if with_path else (f"#{item.block}" if item.block is not None else "")
+    text = f"{where}: {item.reason}" if where else item.reason
+    if item.subject or item.fingerprint:
+        text += f" [{item.subject or '?'}, sha256 {item.fingerprint or '?'}]"
+    return text
+
+
+def _judge_file(source: SourceFile, now: datetime) -> list[Certificate | Rejection]:
+    parsed = parse(source.path, source.data)
+    out: list[Certificate | Rejection] = list(parsed.rejected)
+    for block in parsed.blocks:
+        fingerprint = hashlib.sha256(block.der).hexdigest()
+        if block.cert is None:
+            out.append(Rejection(source.path, block.error or "is not a readable certificate",
+                                 block=block.number, fingerprint=fingerprint))
+            continue
+        subject = block.cert.subject.rfc4514_string()
+        verdict = policy.judge(block.cert, now)
+        if verdict.rejected:
+            out.append(Rejection(source.path, verdict.rejected, block=block.number,
+                                 subject=subject, fingerprint=fingerprint))
+            continue
+        out.append(Certificate(
+            der=block.der, fingerprint=fingerprint, subject=subject,
+            issuer=block.cert.issuer.rfc4514_string(), not_after=block.cert.not_valid_after_utc,
+            origin="custom", path=source.path, block=block.number,
+            warnings=verdict.warnings + tuple(f"cryptography: {n}" for n in block.notes)))
+    out.sort(key=lambda item: item.block or 0)
+    return out

@@ -1,0 +1,105 @@
+"""The system roots: found where OpenSSL and Go look, trusted as shipped, never judged by policy.
+
+`auto` prefers the operating system's bundle and falls back to certifi's Mozilla roots when the
+image has none (distroless). A root that cryptography cannot read is still trusted as the OS
+shipped it: one odd root must never cost a process all its trust.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import ssl
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import certifi
+
+from .model import Certificate
+from .parse import parse
+
+# Go's crypto/x509 root_linux.go lists, in its order.
+WELL_KNOWN_FILES = (
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Gentoo
+    "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL 6
+    "/etc/ssl/ca-bundle.pem",  # openSUSE
+    "/etc/pki/tls/cacert.pem",  # OpenELEC
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",  # CentOS, RHEL 7
+    "/etc/ssl/cert.pem",  # Alpine
+)
+WELL_KNOWN_DIRS = ("/etc/ssl/certs", "/etc/pki/tls/certs")
+
+
+@dataclass
+class SystemRoots:
+    certificates: list[Certificate] = field(default_factory=list)
+    source: str = "none"
+    problems: list[str] = field(default_factory=list)  # trust is smaller than asked for: worth a WARNING
+    platform_store: bool = False  # macOS/Windows: the context also consults the OS store via truststore
+
+
+def load(mode: str, env: Mapping[str, str] = os.environ) -> SystemRoots:
+    if mode == "none":
+        return SystemRoots()
+    if mode == "certifi":
+        return _from_files([certifi.where()], "certifi")
+    if sys.platform in ("darwin", "win32"):
+        # The platform store cannot be exported, so the bundle file carries certifi's roots.
+        roots = _from_files([certifi.where()], "platform store via truststore (bundle file: certifi)")
+        roots.platform_store = True
+        return roots
+    roots = _from_os(env)
+    if roots.certificates:
+        return roots
+    if mode == "os":
+        roots.problems.append("no operating-system CA bundle was found: only custom CAs are trusted")
+        return roots
+    fallback = _from_files([certifi.where()], "certifi")
+    fallback.problems = [*roots.problems, "no operating-system CA bundle was found: using certifi's Mozilla roots"]
+    return fallback
+
+
+def _from_os(env: Mapping[str, str]) -> SystemRoots:
+    """Like Go: SSL_CERT_FILE replaces the list of bundle files, SSL_CERT_DIR the list of folders."""
+    cert_file = env.get("SSL_CERT_FILE")
+    files = [cert_file] if cert_file else [ssl.get_default_verify_paths().openssl_cafile, *WELL_KNOWN_FILES]
+    found = next((f for f in files if os.path.isfile(f)), None)
+    problems = [f"SSL_CERT_FILE={cert_file!r} is not a readable file"] if cert_file and not found else []
+    dir_list = env.get("SSL_CERT_DIR")
+    if dir_list:
+        dirs = dir_list.split(os.pathsep)
+    elif found:
+        dirs = []  # the bundle already holds what the hashed folder links to
+    else:
+        dirs = list(WELL_KNOWN_DIRS)
+    dirs = [d for d in dirs if os.path.isdir(d)]
+    paths = [found] if found else []
+    for folder in dirs:
+        paths += [os.path.join(folder, n) for n in sorted(os.listdir(folder))
+                  if not n.startswith(".") and os.path.isfile(os.path.join(folder, n))]
+    roots = _from_files(paths, " + ".join(([found] if found else []) + dirs) or "none")
+    roots.problems[:0] = problems
+    return roots
+
+
+def _from_files(paths: list[str], source: str) -> SystemRoots:
+    roots = SystemRoots(source=source)
+    seen: dict[str, Certificate] = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                parsed = parse(path, handle.read())
+        except OSError as exc:
+            roots.problems.append(f"{path}: {exc.strerror}")
+            continue
+        for block in parsed.blocks:
+            fingerprint = hashlib.sha256(block.der).hexdigest()
+            cert = block.cert
+            seen.setdefault(fingerprint, Certificate(
+                der=block.der, fingerprint=fingerprint, origin="system", path=path, block=block.number,
+                subject=cert.subject.rfc4514_string() if cert else f"(unreadable by cryptography: {block.error})",
+                issuer=cert.issuer.rfc4514_string() if cert else "",
+                not_after=cert.not_valid_after_utc if cert else None))
+    roots.certificates = list(seen.values())
+    return roots

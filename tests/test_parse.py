@@ -1,0 +1,109 @@
+"""Which certificates a file holds: PEM in all its real-world shapes, DER, and the hostile cases."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from certkit import CA, der, key_pem, new_key
+
+from catrust import TrustStore
+from catrust.parse import parse
+
+
+def load(ca_dir: Path) -> TrustStore:
+    return TrustStore.load(str(ca_dir), system="none")
+
+
+def test_many_blocks_with_text_between(ca_dir: Path) -> None:
+    a, b, c = CA("a"), CA("b"), CA("c")
+    (ca_dir / "bundle.pem").write_bytes(
+        b"Corporate roots, see wiki\n" + a.cert_pem + b"\nsubject=CN = b\n" + b.cert_pem + b"# end\n" + c.cert_pem)
+    store = load(ca_dir)
+    assert [cert.block for cert in store.custom] == [1, 2, 3]
+    assert store.rejected == ()
+
+
+def test_crlf_and_bom(ca_dir: Path) -> None:
+    (ca_dir / "windows.pem").write_bytes(b"\xef\xbb\xbf" + CA().cert_pem.replace(b"\n", b"\r\n"))
+    assert len(load(ca_dir).custom) == 1
+
+
+def test_single_der_certificate(ca_dir: Path) -> None:
+    ca = CA()
+    (ca_dir / "root.cer").write_bytes(der(ca.cert))
+    store = load(ca_dir)
+    assert store.custom[0].der == der(ca.cert)
+
+
+def test_truncated_final_block_rejects_the_whole_file(ca_dir: Path) -> None:
+    whole = CA("a").cert_pem + CA("b").cert_pem
+    (ca_dir / "cut.pem").write_bytes(whole[: len(whole) - 40])  # END line of the last block is gone
+    store = load(ca_dir)
+    assert store.custom == ()
+    assert "no matching END line" in store.rejected[0].reason and store.rejected[0].block == 2
+
+
+def test_corrupt_block_is_reported_and_the_others_count(ca_dir: Path) -> None:
+    good = CA("good").cert_pem
+    bad = CA("bad").cert_pem.replace(b"\n", b"\n!", 3)
+    (ca_dir / "mixed.pem").write_bytes(good + bad)
+    store = load(ca_dir)
+    assert len(store.custom) == 1
+    assert store.rejected[0].block == 2 and "not valid PEM" in store.rejected[0].reason
+
+
+def test_private_key_is_ignored_reported_and_never_output(ca_dir: Path, caplog: pytest.LogCaptureFixture,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    ca = CA()
+    key_block = key_pem(ca.key)
+    (ca_dir / "tls.pem").write_bytes(ca.cert_pem + key_block)
+    caplog.set_level(logging.DEBUG, logger="catrust")
+    store = load(ca_dir)
+    assert len(store.custom) == 1
+    assert store.rejected[0].reason == "holds a private key, which was ignored: keep keys out of the trust folder"
+    secret = b"".join(key_block.splitlines()[1:-1]).decode()[:40]
+    assert secret not in store.pem()
+    assert secret[:40] not in caplog.text and "PRIVATE KEY" not in store.pem()
+    assert secret not in json.dumps([r.__dict__ for r in store.rejected])
+
+
+@pytest.mark.parametrize("label, words", [
+    ("CERTIFICATE REQUEST", "signing request"),
+    ("X509 CRL", "revocation list"),
+    ("TRUSTED CERTIFICATE", "TRUSTED CERTIFICATE format"),
+    ("PUBLIC KEY", "bare public key"),
+    ("PKCS7", "not a certificate"),
+])
+def test_other_blocks_are_reported_by_kind(ca_dir: Path, label: str, words: str) -> None:
+    (ca_dir / "other.pem").write_bytes(f"-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n".encode())
+    assert words in load(ca_dir).rejected[0].reason
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", "empty"),
+    (b"  \n\n", "empty"),
+    (b"hello, I am a text file", "no PEM certificate block"),
+    (b"\x30\x82\x01\x00garbage", "looks like DER"),
+])
+def test_garbage(ca_dir: Path, content: bytes, words: str) -> None:
+    (ca_dir / "junk").write_bytes(content)
+    assert words in load(ca_dir).rejected[0].reason
+
+
+def test_der_private_key_is_recognised(ca_dir: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    key = new_key("ec").private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption())
+    (ca_dir / "key.der").write_bytes(key)
+    assert "private key" in load(ca_dir).rejected[0].reason
+
+
+def test_block_numbers_count_every_block() -> None:
+    ca = CA()
+    parsed = parse("f", key_pem(ca.key) + ca.cert_pem)
+    assert [b.number for b in parsed.blocks] == [2]
+    assert parsed.rejected[0].block == 1

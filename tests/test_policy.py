@@ -1,0 +1,139 @@
+"""Policy: every verdict with its reason, and proof through handshakes that the verdicts are right."""
+
+from __future__ import annotations
+
+import ssl
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from certkit import CA, NOW, der, pem, self_signed_leaf
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from tlsserver import handshake, tls_server
+
+from catrust import TrustStore
+
+
+def load(ca_dir: Path) -> TrustStore:
+    return TrustStore.load(str(ca_dir), system="none")
+
+
+def only_rejection(ca_dir: Path, cert_pem: bytes) -> str:
+    (ca_dir / "ca.pem").write_bytes(cert_pem)
+    store = load(ca_dir)
+    assert store.custom == () and len(store.rejected) == 1
+    rejection = store.rejected[0]
+    assert rejection.block == 1 and rejection.subject and len(rejection.fingerprint or "") == 64
+    return rejection.reason
+
+
+def only_warnings(ca_dir: Path, cert_pem: bytes) -> tuple[str, ...]:
+    (ca_dir / "ca.pem").write_bytes(cert_pem)
+    store = load(ca_dir)
+    assert store.rejected == () and len(store.custom) == 1
+    return store.custom[0].warnings
+
+
+def test_good_ca_has_no_warnings(ca_dir: Path) -> None:
+    assert only_warnings(ca_dir, CA().cert_pem) == ()
+
+
+def test_expired_is_rejected(ca_dir: Path) -> None:
+    old = CA(not_before=NOW - timedelta(days=800), not_after=NOW - timedelta(days=400))
+    assert only_rejection(ca_dir, old.cert_pem).startswith("expired on ")
+
+
+def test_not_yet_valid_is_rejected(ca_dir: Path) -> None:
+    future = CA(not_before=NOW + timedelta(days=10))
+    assert only_rejection(ca_dir, future.cert_pem).startswith("is not valid until ")
+
+
+def test_short_rsa_key_is_rejected(ca_dir: Path) -> None:
+    assert "1024-bit RSA key" in only_rejection(ca_dir, CA(key="rsa", bits=1024).cert_pem)
+
+
+def test_rsa_2048_is_fine(ca_dir: Path) -> None:
+    assert only_warnings(ca_dir, CA(key="rsa", bits=2048).cert_pem) == ()
+
+
+def test_self_signed_with_a_bad_signature_is_rejected(ca_dir: Path) -> None:
+    good = CA()
+    forged = CA()  # same name, another key: the signature cannot verify under good's key
+    tampered = x509.CertificateBuilder().subject_name(good.cert.subject).issuer_name(good.cert.subject) \
+        .public_key(good.key.public_key()).serial_number(1).not_valid_before(NOW - timedelta(days=1)) \
+        .not_valid_after(NOW + timedelta(days=30 * 12)) \
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True) \
+        .sign(forged.key, hashes.SHA256())
+    assert "signature does not verify" in only_rejection(ca_dir, pem(tampered))
+
+
+def test_leaf_that_is_not_self_signed_is_rejected_naming_its_issuer(ca_dir: Path, ca: CA) -> None:
+    leaf = ca.issue("server.example")
+    reason = only_rejection(ca_dir, pem(leaf.cert))
+    assert "not a CA and not self-signed" in reason and "CN=catrust test root" in reason
+    assert "add the CA that issued it" in reason
+
+
+def test_ca_whose_key_usage_forbids_signing_is_rejected_and_really_fails(ca_dir: Path) -> None:
+    crippled = CA(key_usage=False)
+    assert "no keyCertSign" in only_rejection(ca_dir, crippled.cert_pem)
+    ctx = TrustStore(custom=[], system=[], rejected=[], duplicates=[], ca_dirs=[], missing_dirs=[],
+                     system_source="none").ssl_context()
+    ctx.load_verify_locations(cadata=der(crippled.cert))  # what trusting it anyway would give
+    with tls_server(crippled.issue()) as port, pytest.raises(ssl.SSLCertVerificationError):
+        handshake(ctx, port)
+
+
+def test_expiring_soon_is_a_warning(ca_dir: Path) -> None:
+    soon = CA(not_after=NOW + timedelta(days=10))
+    (warning,) = only_warnings(ca_dir, soon.cert_pem)
+    assert warning.startswith("expires on ") and "in 9 days" in warning
+
+
+def test_self_signed_server_certificate_is_accepted(ca_dir: Path) -> None:
+    assert only_warnings(ca_dir, self_signed_leaf().chain_pem) == ()
+
+
+def test_intermediate_without_its_root_is_accepted(ca_dir: Path, ca: CA) -> None:
+    assert only_warnings(ca_dir, ca.intermediate().cert_pem) == ()
+
+
+def test_duplicates_count_once(ca_dir: Path, ca: CA) -> None:
+    (ca_dir / "a.pem").write_bytes(ca.cert_pem)
+    (ca_dir / "b.der").write_bytes(der(ca.cert))
+    (ca_dir / "c.pem").write_bytes(ca.cert_pem + ca.cert_pem)
+    store = load(ca_dir)
+    assert len(store.custom) == 1 and len(store.duplicates) == 3
+    assert store.duplicates[0].first.endswith("a.pem #1")
+    assert store.pem().count("BEGIN CERTIFICATE") == 1
+
+
+STRICT_CASES = {
+    "basicConstraints is not marked critical": dict(critical_bc=False),
+    "has no keyUsage extension": dict(key_usage=None),
+    "has no Subject Key Identifier": dict(ski=False),
+}
+
+
+@pytest.mark.parametrize("words", STRICT_CASES)
+def test_strict_mode_warnings_predict_what_strict_verification_refuses(ca_dir: Path, words: str) -> None:
+    """Each warning names a certificate that works today and fails under VERIFY_X509_STRICT."""
+    odd = CA(**STRICT_CASES[words])  # type: ignore[arg-type]
+    (warning,) = only_warnings(ca_dir, odd.cert_pem)
+    assert words in warning and "VERIFY_X509_STRICT" in warning
+    ctx = load(ca_dir).ssl_context()
+    strict = TrustStore.load(str(ca_dir), system="none").ssl_context()
+    strict.verify_flags |= ssl.VERIFY_X509_STRICT
+    with tls_server(odd.issue()) as port:
+        handshake(ctx, port)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            handshake(strict, port)
+
+
+def test_a_certificate_without_warnings_passes_strict_verification(ca_dir: Path, ca: CA) -> None:
+    (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
+    strict = load(ca_dir).ssl_context()
+    strict.verify_flags |= ssl.VERIFY_X509_STRICT
+    with tls_server(ca.issue()) as port:
+        handshake(strict, port)

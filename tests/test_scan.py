@@ -1,0 +1,143 @@
+"""Which files are read: the Kubernetes layout counts once, odd entries are reported, nothing blocks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from certkit import CA, der, key_pem, pem
+
+from catrust import TrustStore
+
+
+def load(*dirs: Path, **kwargs: object) -> TrustStore:
+    return TrustStore.load([str(d) for d in dirs], system="none", **kwargs)  # type: ignore[arg-type]
+
+
+def reasons(store: TrustStore) -> dict[str, str]:
+    return {os.path.basename(r.path): r.reason for r in store.rejected}
+
+
+def test_kubernetes_secret_layout_counts_each_certificate_once(ca_dir: Path) -> None:
+    a, b = CA("root a"), CA("root b")
+    data = ca_dir / "..2026_11_23_10_00_00.123456789"
+    data.mkdir()
+    (data / "a.crt").write_bytes(a.cert_pem)
+    (data / "b.pem").write_bytes(b.cert_pem)
+    (ca_dir / "..data").symlink_to(data.name)
+    (ca_dir / "a.crt").symlink_to("..data/a.crt")
+    (ca_dir / "b.pem").symlink_to("..data/b.pem")
+    store = load(ca_dir)
+    assert sorted(c.subject for c in store.custom) == ["CN=root a,O=catrust tests", "CN=root b,O=catrust tests"]
+    assert store.rejected == () and store.duplicates == ()
+    assert [os.path.basename(c.path) for c in store.custom] == ["a.crt", "b.pem"]  # the visible names
+
+
+def test_every_name_is_read_whatever_its_extension(ca_dir: Path) -> None:
+    for i, name in enumerate(["ca.crt", "ca.pem", "ca.cer", "README", "corp-root"]):
+        (ca_dir / name).write_bytes(CA(f"root {i}").cert_pem)
+    assert len(load(ca_dir).custom) == 5
+
+
+def test_hidden_names_are_skipped(ca_dir: Path) -> None:
+    (ca_dir / ".hidden.pem").write_bytes(b"not even a certificate")
+    (ca_dir / "visible.pem").write_bytes(CA().cert_pem)
+    store = load(ca_dir)
+    assert len(store.custom) == 1 and store.rejected == ()
+
+
+def test_several_folders_in_order_and_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    first.mkdir()
+    second.mkdir()
+    (first / "z.pem").write_bytes(CA("first").cert_pem)
+    (second / "a.pem").write_bytes(CA("second").cert_pem)
+    monkeypatch.setenv("CATRUST_CA_DIRS", os.pathsep.join([str(first), str(second)]))
+    store = TrustStore.load(system="none")
+    assert [c.subject.split(",")[0] for c in store.custom] == ["CN=first", "CN=second"]
+    assert store.ca_dirs == (str(first), str(second))
+
+
+def test_default_folder_is_kedas(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = TrustStore.load(system="none")
+    assert store.ca_dirs == ("/custom/ca",)
+
+
+def test_missing_folder_warns_and_system_roots_still_load(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = TrustStore.load(str(tmp_path / "absent"), system="certifi")
+    assert store.missing_dirs == (str(tmp_path / "absent"),)
+    assert len(store.system) > 50 and store.custom == ()
+    assert any("does not exist" in r.message and r.levelname == "WARNING" for r in caplog.records)
+
+
+def test_a_file_given_as_folder_is_reported(tmp_path: Path) -> None:
+    f = tmp_path / "bundle.pem"
+    f.write_bytes(CA().cert_pem)
+    store = load(f)
+    assert "not a folder" in store.rejected[0].reason
+
+
+def test_odd_entries_are_reported_and_never_block(ca_dir: Path) -> None:
+    (ca_dir / "good.pem").write_bytes(CA().cert_pem)
+    (ca_dir / "subdir").mkdir()
+    os.mkfifo(ca_dir / "fifo")
+    (ca_dir / "dangling").symlink_to(ca_dir / "nowhere")
+    (ca_dir / "loop1").symlink_to(ca_dir / "loop2")
+    (ca_dir / "loop2").symlink_to(ca_dir / "loop1")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(ca_dir / "sock"))
+    (ca_dir / "link-to-dir").symlink_to(ca_dir / "subdir")
+    (ca_dir / "link-to-fifo").symlink_to(ca_dir / "fifo")
+    (ca_dir / "null").symlink_to("/dev/null")
+
+    result: list[TrustStore] = []
+    thread = threading.Thread(target=lambda: result.append(load(ca_dir)), daemon=True)
+    thread.start()
+    thread.join(20)
+    sock.close()
+    assert not thread.is_alive(), "loading the folder blocked"
+    got = reasons(result[0])
+    assert len(result[0].custom) == 1
+    assert "not searched recursively" in got["subdir"] and "not searched recursively" in got["link-to-dir"]
+    assert "named pipe" in got["fifo"] and "named pipe" in got["link-to-fifo"]
+    assert "dangling" in got["dangling"]
+    assert "loops" in got["loop1"] and "loops" in got["loop2"]
+    assert "socket" in got["sock"]
+    assert "device" in got["null"]
+
+
+def test_symlink_to_a_regular_file_elsewhere_is_followed(tmp_path: Path, ca_dir: Path) -> None:
+    target = tmp_path / "elsewhere.pem"
+    target.write_bytes(CA().cert_pem)
+    (ca_dir / "corp.pem").symlink_to(target)
+    assert len(load(ca_dir).custom) == 1
+
+
+def test_oversized_file_is_reported_without_being_read(ca_dir: Path) -> None:
+    huge = ca_dir / "huge.pem"
+    with open(huge, "wb") as f:
+        f.truncate(64 * 1024**3)  # sparse: reading it into memory would exhaust the machine
+    (ca_dir / "ok.pem").write_bytes(CA().cert_pem)
+    store = load(ca_dir)
+    assert "over the 1048576-byte limit" in reasons(store)["huge.pem"]
+    assert len(store.custom) == 1
+
+
+def test_size_limit_is_configurable(ca_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (ca_dir / "ca.pem").write_bytes(CA().cert_pem)
+    assert "limit" in reasons(load(ca_dir, max_file_size=100))["ca.pem"]
+    monkeypatch.setenv("CATRUST_MAX_FILE_SIZE", "100")
+    assert "limit" in reasons(load(ca_dir))["ca.pem"]
+
+
+def test_der_and_key_files_side_by_side(ca_dir: Path) -> None:
+    ca = CA()
+    (ca_dir / "root.der").write_bytes(der(ca.cert))
+    (ca_dir / "root.key").write_bytes(key_pem(ca.key))
+    (ca_dir / "both.pem").write_bytes(pem(CA("other").cert) + key_pem(ca.key))
+    store = load(ca_dir)
+    assert len(store.custom) == 2
+    assert "private key" in reasons(store)["root.key"]
