@@ -4,13 +4,18 @@
     client = catrust.httpx_client()          # shared context: system roots + /custom/ca
     ctx = catrust.ssl_context()              # for any library that takes an SSLContext
     path = catrust.ca_bundle_path()          # for SDKs that want a file
+    kw = catrust.clients.redis_kwargs()      # one call per SDK: see catrust.clients
 """
 
+from . import clients
 from .defaults import ca_bundle_path, default_store, ssl_context
+from .environ import environ
 from .errors import CatrustError, ConfigError
 from .httpx_clients import httpx_async_client, httpx_client
 from .model import Certificate, Duplicate, Rejection
+from .settings import parse_bool
 from .store import TrustStore
+from .trigger_tls import tls_context
 
 __all__ = [
     "CatrustError",
@@ -20,9 +25,13 @@ __all__ = [
     "Rejection",
     "TrustStore",
     "ca_bundle_path",
+    "clients",
     "default_store",
+    "environ",
     "httpx_async_client",
     "httpx_client",
+    "parse_bool",
     "ssl_context",
+    "tls_context",
 ]
 __version__ = "0.1.0"

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from .environ import environ, format_json, format_sh
 from .errors import CatrustError, ConfigError
 from .model import Certificate, Rejection
 from .settings import SYSTEM_MODES
@@ -59,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="exit 0 if every custom file is accepted, 1 if not")
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(command=_check)
+    env = commands.add_parser("env", help="environment variables pointing SDKs and programs at the bundle")
+    env.add_argument("--format", choices=("sh", "json"), default="sh",
+                     help="sh: export lines safe to eval (default); json: an object")
+    env.set_defaults(command=_env)
     write = commands.add_parser("write", help="write the bundle atomically to PATH")
     write.add_argument("path", metavar="PATH")
     write.set_defaults(command=_write)
@@ -90,6 +95,13 @@ def _write(store: TrustStore, args: argparse.Namespace) -> int:
     _diagnostics(store, sys.stderr)
     print(f"wrote {path}: {len(store.certificates)} certificates ({len(store.custom)} custom, "
           f"{len(store.certificates) - len(store.custom)} system)")
+    return EXIT_OK
+
+
+def _env(store: TrustStore, args: argparse.Namespace) -> int:
+    variables = environ(store)
+    sys.stdout.write(format_json(variables) if args.format == "json" else format_sh(variables))
+    _diagnostics(store, sys.stderr)
     return EXIT_OK
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import ssl
 import tempfile
@@ -42,10 +43,19 @@ def ca_bundle_path() -> str:
     store = default_store()
     with _lock:
         if _bundle_path is None:
-            target = os.environ.get("CATRUST_BUNDLE_PATH") or os.path.join(
-                _private_dir(), f"ca-bundle-{store.digest[:16]}.pem")
-            _bundle_path = store.write_bundle(target)
+            _bundle_path = bundle_path_for(store)
         return _bundle_path
+
+
+def bundle_path_for(store: TrustStore) -> str:
+    """Write `store`'s bundle to `CATRUST_BUNDLE_PATH`, else to its content-named cache file."""
+    target = os.environ.get("CATRUST_BUNDLE_PATH") or cache_file("ca-bundle", store.pem())
+    return store.write_bundle(target)
+
+
+def cache_file(prefix: str, text: str) -> str:
+    """Where a generated PEM file lives in the private cache: named by content, so never shared by mistake."""
+    return os.path.join(_private_dir(), f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.pem")
 
 
 def _reset() -> None:

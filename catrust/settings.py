@@ -59,10 +59,78 @@ def min_tls_version(env: Mapping[str, str] = os.environ) -> ssl.TLSVersion:
     for name in ("CATRUST_MIN_TLS_VERSION", "KEDA_HTTP_MIN_TLS_VERSION"):
         raw = env.get(name)
         if raw:
-            try:
-                return _TLS_VERSIONS[raw.strip().upper()]
-            except KeyError:
-                raise ConfigError(
-                    f"{name}={raw!r} is not a TLS version: use one of {', '.join(_TLS_VERSIONS)}"
-                ) from None
+            return tls_version(raw, name)
     return ssl.TLSVersion.TLSv1_2
+
+
+def tls_version(value: str | ssl.TLSVersion, name: str = "min_version") -> ssl.TLSVersion:
+    """KEDA's spelling (`TLS12`, `TLS13`, …) or an `ssl.TLSVersion`."""
+    if isinstance(value, ssl.TLSVersion):
+        return value
+    try:
+        return _TLS_VERSIONS[value.strip().upper()]
+    except KeyError:
+        raise ConfigError(f"{name}={value!r} is not a TLS version: use one of {', '.join(_TLS_VERSIONS)}") from None
+
+
+# Go's names (KEDA_HTTP_TLS_CIPHER_LIST) for the TLS 1.2 suites Go can be configured with.
+_GO_CIPHERS = {
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256": "ECDHE-RSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384": "ECDHE-RSA-AES256-GCM-SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256": "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305": "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256": "ECDHE-RSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305": "ECDHE-RSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA": "ECDHE-ECDSA-AES128-SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA": "ECDHE-ECDSA-AES256-SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA": "ECDHE-RSA-AES128-SHA",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA": "ECDHE-RSA-AES256-SHA",
+    "TLS_RSA_WITH_AES_128_GCM_SHA256": "AES128-GCM-SHA256",
+    "TLS_RSA_WITH_AES_256_GCM_SHA384": "AES256-GCM-SHA384",
+    "TLS_RSA_WITH_AES_128_CBC_SHA": "AES128-SHA",
+    "TLS_RSA_WITH_AES_256_CBC_SHA": "AES256-SHA",
+}
+# TLS 1.3 suites are not configurable in Go or in Python's ssl; naming them is allowed and changes nothing.
+_TLS13_SUITES = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}
+
+
+def tls_ciphers(env: Mapping[str, str] = os.environ) -> str | None:
+    """TLS 1.2 cipher suites: `CATRUST_TLS_CIPHERS` (OpenSSL syntax), else `KEDA_HTTP_TLS_CIPHER_LIST` (Go's names).
+
+    Checked here, against OpenSSL, so a typo fails at load instead of at the first handshake.
+    """
+    if env.get("CATRUST_TLS_CIPHERS"):
+        name, ciphers = "CATRUST_TLS_CIPHERS", env["CATRUST_TLS_CIPHERS"].strip()
+    elif env.get("KEDA_HTTP_TLS_CIPHER_LIST"):
+        name, raw = "KEDA_HTTP_TLS_CIPHER_LIST", env["KEDA_HTTP_TLS_CIPHER_LIST"]
+        names = [n.strip() for n in raw.split(",") if n.strip()]
+        unknown = [n for n in names if n not in _GO_CIPHERS and n not in _TLS13_SUITES]
+        if unknown:
+            raise ConfigError(f"{name} names cipher suites catrust does not support: {', '.join(unknown)}")
+        ciphers = ":".join(dict.fromkeys(_GO_CIPHERS[n] for n in names if n in _GO_CIPHERS))
+        if not ciphers:
+            return None
+    else:
+        return None
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).set_ciphers(ciphers)
+    except ssl.SSLError:
+        raise ConfigError(f"{name}={ciphers!r} matches no cipher suite OpenSSL offers") from None
+    return ciphers
+
+
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+
+
+def parse_bool(value: str | bool, name: str = "value") -> bool:
+    """Go's strconv.ParseBool, which KEDA uses for scaler metadata such as `unsafeSsl`."""
+    if isinstance(value, bool):
+        return value
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={value!r} is not a boolean: use true or false (also 1/0, t/f, TRUE/FALSE)")

@@ -32,7 +32,7 @@ class TrustStore:
                  rejected: Sequence[Rejection], duplicates: Sequence[Duplicate],
                  ca_dirs: Sequence[str], missing_dirs: Sequence[str], system_source: str,
                  system_problems: Sequence[str] = (), platform_store: bool = False,
-                 min_tls_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2) -> None:
+                 min_tls_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2, ciphers: str | None = None) -> None:
         self.custom = tuple(custom)
         self.system = tuple(system)
         self.rejected = tuple(rejected)
@@ -42,7 +42,8 @@ class TrustStore:
         self.system_source = system_source
         self.system_problems = tuple(system_problems)
         self.min_tls_version = min_tls_version
-        self._platform_store = platform_store
+        self.ciphers = ciphers
+        self.platform_store = platform_store
         known = {c.fingerprint for c in self.custom}
         self.certificates: tuple[Certificate, ...] = self.custom + tuple(
             c for c in self.system if c.fingerprint not in known)
@@ -58,6 +59,7 @@ class TrustStore:
         mode = settings.system_mode(system)
         max_size = settings.max_file_size(max_file_size)
         min_tls = settings.min_tls_version()
+        ciphers = settings.tls_ciphers()
         now = datetime.now(timezone.utc)
 
         scanned = scan(dirs, max_size)
@@ -81,7 +83,7 @@ class TrustStore:
         store = cls(custom=list(custom.values()), system=roots.certificates, rejected=rejected,
                     duplicates=duplicates, ca_dirs=dirs, missing_dirs=scanned.missing_dirs,
                     system_source=roots.source, system_problems=roots.problems,
-                    platform_store=roots.platform_store, min_tls_version=min_tls)
+                    platform_store=roots.platform_store, min_tls_version=min_tls, ciphers=ciphers)
         store._log_summary()
         return store
 
@@ -101,10 +103,15 @@ class TrustStore:
         with self._lock:
             ctx = self._contexts.get(alpn)
             if ctx is None:
-                ctx = self._contexts[alpn] = context.build(
-                    [c.der for c in self.certificates], min_version=self.min_tls_version,
-                    platform_store=self._platform_store, alpn=alpn)
+                ctx = self._contexts[alpn] = self.new_context(alpn=alpn)
             return ctx
+
+    def new_context(self, extra: Sequence[bytes] = (), *, min_version: ssl.TLSVersion | None = None,
+                    alpn: Sequence[str] = (), server_name: str | None = None) -> ssl.SSLContext:
+        """A new context of the caller's own: this store's anchors plus `extra` DER certificates."""
+        return context.build([c.der for c in self.certificates] + list(extra),
+                             min_version=min_version or self.min_tls_version, platform_store=self.platform_store,
+                             alpn=alpn, ciphers=self.ciphers, server_name=server_name)
 
     def write_bundle(self, path: str | os.PathLike[str]) -> str:
         """Write the bundle atomically (mode 0644), leaving the file alone when nothing changed."""

@@ -1,0 +1,173 @@
+"""Per-trigger TLS: extra CA, client certificate, pinned name, unsafe_ssl by name only, never leaking."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+from pathlib import Path
+
+import pytest
+from certkit import CA, Leaf
+from cryptography.hazmat.primitives import serialization
+from tlsserver import handshake, server_context, tls_server
+
+import catrust
+from catrust import CatrustError, ConfigError, TrustStore, parse_bool, tls_context
+
+
+@pytest.fixture
+def store(ca_dir: Path, ca: CA) -> TrustStore:
+    (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
+    return TrustStore.load(str(ca_dir), system="none")
+
+
+def mtls_server_context(leaf: Leaf, client_ca: CA) -> ssl.SSLContext:
+    ctx = server_context(leaf)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(cadata=client_ca.cert_pem.decode())
+    return ctx
+
+
+def test_extra_ca_is_trusted_by_that_context_only(store: TrustStore, ca: CA) -> None:
+    other = CA("trigger CA")
+    with tls_server(other.issue()) as port:
+        handshake(tls_context(ca=other.cert_pem, store=store), port)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            handshake(store.ssl_context(), port)
+    with tls_server(ca.issue()) as port:  # the shared trust is still there too
+        handshake(tls_context(ca=other.cert_pem, store=store), port)
+
+
+def test_extra_ca_from_a_path_and_cached_by_inputs(store: TrustStore, tmp_path: Path) -> None:
+    other = CA("trigger CA")
+    path = tmp_path / "trigger-ca.pem"
+    path.write_bytes(other.cert_pem)
+    first = tls_context(ca=str(path), store=store)
+    assert tls_context(ca=str(path), store=store) is first
+    assert tls_context(ca=other.cert_pem.decode(), store=store) is first  # same content, same context
+    assert tls_context(ca=str(path), server_name="x", store=store) is not first
+    assert first is not store.ssl_context()
+
+
+def test_refused_extra_ca_is_a_clear_error(store: TrustStore, ca: CA) -> None:
+    from certkit import pem
+
+    with pytest.raises(CatrustError, match="trigger's CA was refused.*not a CA and not self-signed"):
+        tls_context(ca=pem(ca.issue().cert), store=store)
+    with pytest.raises(CatrustError, match="cannot read ca file"):
+        tls_context(ca="/nonexistent/ca.pem", store=store)
+
+
+def test_concurrent_triggers_never_reach_the_shared_trust(store: TrustStore) -> None:
+    cas = [CA(f"trigger {i}") for i in range(8)]
+    errors: list[BaseException] = []
+    with tls_server(cas[0].issue()) as port:
+        barrier = threading.Barrier(len(cas))
+
+        def work(i: int) -> None:
+            try:
+                barrier.wait()
+                for _ in range(5):
+                    ctx = tls_context(ca=cas[i].cert_pem, store=store)
+                    if i == 0:
+                        handshake(ctx, port)
+                    with pytest.raises(ssl.SSLCertVerificationError):
+                        handshake(store.ssl_context(), port)
+            except BaseException as exc:  # noqa: BLE001 - collected and checked below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(len(cas))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert errors == []
+    assert store.ssl_context().cert_store_stats()["x509"] == 1
+
+
+def test_client_certificate_inline_and_encrypted(store: TrustStore, ca: CA, tmp_path: Path) -> None:
+    client = ca.issue("scaler")
+    encrypted = client.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.BestAvailableEncryption(b"s3cret"))
+    server = ca.issue()
+    with tls_server(server, mtls_server_context(server, ca)) as port:
+        handshake(tls_context(cert=client.chain_pem, key=client.key_pem, store=store), port)
+        handshake(tls_context(cert=client.chain_pem, key=encrypted, password="s3cret", store=store), port)
+        (tmp_path / "tls.crt").write_bytes(client.chain_pem)
+        (tmp_path / "tls.key").write_bytes(encrypted)
+        handshake(tls_context(cert=tmp_path / "tls.crt", key=tmp_path / "tls.key", password=b"s3cret",
+                              store=store), port)
+        with pytest.raises(ssl.SSLError):
+            handshake(store.ssl_context(), port)  # the shared context carries no client certificate
+
+
+def test_client_certificate_errors_are_clear_and_keyless(store: TrustStore, ca: CA) -> None:
+    client, stranger = ca.issue("scaler"), ca.issue("other")
+    encrypted = client.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.BestAvailableEncryption(b"s3cret"))
+    with pytest.raises(CatrustError, match="do not match") as mismatch:
+        tls_context(cert=client.chain_pem, key=stranger.key_pem, store=store)
+    assert "PRIVATE" not in str(mismatch.value)
+    with pytest.raises(CatrustError, match="password"):
+        tls_context(cert=client.chain_pem, key=encrypted, password="wrong", store=store)
+    with pytest.raises(CatrustError, match="without its certificate"):
+        tls_context(key=client.key_pem, store=store)
+
+
+def test_server_name_is_verified_whatever_host_is_dialled(store: TrustStore, ca: CA) -> None:
+    with tls_server(ca.issue("redis.internal")) as port:
+        pinned = tls_context(server_name="redis.internal", store=store)
+        handshake(pinned, port, hostname="127.0.0.1")
+        with pytest.raises(ssl.SSLCertVerificationError, match="mismatch"):
+            handshake(store.ssl_context(), port, hostname="127.0.0.1")
+
+
+def test_min_version(store: TrustStore, ca: CA) -> None:
+    leaf = ca.issue()
+    old = server_context(leaf)
+    old.maximum_version = ssl.TLSVersion.TLSv1_2
+    with tls_server(leaf, old) as port:
+        handshake(tls_context(min_version="TLS12", store=store), port)
+        with pytest.raises(ssl.SSLError):
+            handshake(tls_context(min_version="TLS13", store=store), port)
+    with pytest.raises(ConfigError, match="not a TLS version"):
+        tls_context(min_version="1.3", store=store)
+
+
+def test_unsafe_ssl_only_by_name_and_loudly_once_per_target(store: TrustStore,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    untrusted = CA("nobody trusts me").issue()
+    with tls_server(untrusted) as port:
+        with pytest.raises(ssl.SSLCertVerificationError):
+            handshake(tls_context(unsafe_ssl="false", store=store), port)
+        for _ in range(3):
+            handshake(tls_context(unsafe_ssl="true", target="prometheus", store=store), port)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "verification is OFF for prometheus" in warnings[0] and "makes it unnecessary" in warnings[0]
+    with pytest.raises(ConfigError, match="not a boolean"):
+        tls_context(unsafe_ssl="yes", store=store)
+
+
+def test_default_store_is_used_when_none_is_given(ca_dir: Path, ca: CA, monkeypatch: pytest.MonkeyPatch) -> None:
+    (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
+    monkeypatch.setenv("CATRUST_CA_DIRS", str(ca_dir))
+    with tls_server(ca.issue()) as port:
+        handshake(tls_context(server_name="localhost"), port, hostname="127.0.0.1")
+    assert catrust.default_store().ssl_context().cert_store_stats()["x509"] >= 1
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("1", True), ("t", True), ("T", True), ("TRUE", True), ("true", True), ("True", True),
+    ("0", False), ("f", False), ("F", False), ("FALSE", False), ("false", False), ("False", False),
+    (True, True), (False, False),
+])
+def test_parse_bool_is_gos(value: str | bool, expected: bool) -> None:
+    assert parse_bool(value) is expected
+
+
+@pytest.mark.parametrize("value", ["yes", "no", "tRuE", "", " true", "2"])
+def test_parse_bool_refuses_anything_else(value: str) -> None:
+    with pytest.raises(ConfigError, match="unsafeSsl"):
+        parse_bool(value, "unsafeSsl")
