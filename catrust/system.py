@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import ssl
 import sys
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ WELL_KNOWN_FILES = (
     "/etc/ssl/cert.pem",  # Alpine
 )
 WELL_KNOWN_DIRS = ("/etc/ssl/certs", "/etc/pki/tls/certs")
+_HASH_LINK = re.compile(r"^[0-9a-f]{8}\.r?[0-9]+$")  # `openssl rehash` links point at files listed anyway
 
 
 @dataclass
@@ -76,8 +78,14 @@ def _from_os(env: Mapping[str, str]) -> SystemRoots:
     dirs = [d for d in dirs if os.path.isdir(d)]
     paths = [found] if found else []
     for folder in dirs:
-        paths += [os.path.join(folder, n) for n in sorted(os.listdir(folder))
-                  if not n.startswith(".") and os.path.isfile(os.path.join(folder, n))]
+        for name in sorted(os.listdir(folder)):
+            path = os.path.join(folder, name)
+            if name.startswith(".") or (_HASH_LINK.match(name) and os.path.islink(path)):
+                continue
+            if os.path.isfile(path):
+                paths.append(path)
+    # A Debian-style folder links every root by name and holds the bundle itself: read each real file once.
+    paths = list({os.path.realpath(p): p for p in reversed(paths)}.values())[::-1]
     roots = _from_files(paths, " + ".join(([found] if found else []) + dirs) or "none")
     roots.problems[:0] = problems
     return roots

@@ -89,3 +89,16 @@ def test_quirky_system_roots_load_without_warnings_and_are_kept(tmp_path: Path,
     assert any(c.subject.startswith("(unreadable") for c in store.system)
     assert len(store.system) == bundle.read_bytes().count(b"BEGIN CERTIFICATE")
     assert store.ssl_context().cert_store_stats()["x509"] == len(store.system) - 1  # all OpenSSL could take
+
+
+def test_hashed_folder_reads_real_files_once_and_keeps_hash_named_regular_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b = CA("linked root"), CA("hash-named root")
+    (tmp_path / "linked.pem").write_bytes(a.cert_pem)
+    (tmp_path / "1a2b3c4d.0").symlink_to("linked.pem")  # what `openssl rehash` makes
+    (tmp_path / "5e6f7a8b.0").write_bytes(b.cert_pem)  # Android-style: a regular file with a hash name
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "absent.pem"))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    store = TrustStore.load([], system="os")
+    assert sorted(c.subject.split(",")[0] for c in store.system) == ["CN=hash-named root", "CN=linked root"]
+    assert {Path(c.path).name for c in store.system} == {"linked.pem", "5e6f7a8b.0"}
