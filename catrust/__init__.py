@@ -4,25 +4,33 @@
     client = catrust.httpx_client()          # shared context: system roots + /custom/ca
     ctx = catrust.ssl_context()              # for any library that takes an SSLContext
     path = catrust.ca_bundle_path()          # for SDKs that want a file
+
+    # a system's own components: generate and rotate their certificates
+    catrust.ensure_cert_dir("/certs", catrust.service_dns_names("my-svc", "my-ns"))
 """
 
 from .defaults import ca_bundle_path, default_store, ssl_context
 from .errors import CatrustError, ConfigError
 from .httpx_clients import httpx_async_client, httpx_client
 from .model import Certificate, Duplicate, Rejection
+from .rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
 from .store import TrustStore
 
 __all__ = [
     "CatrustError",
+    "CertOptions",
     "Certificate",
     "ConfigError",
     "Duplicate",
     "Rejection",
+    "Rotation",
     "TrustStore",
     "ca_bundle_path",
     "default_store",
+    "ensure_cert_dir",
     "httpx_async_client",
     "httpx_client",
+    "service_dns_names",
     "ssl_context",
 ]
 __version__ = "0.1.0"
