@@ -5,14 +5,16 @@
     ctx = catrust.ssl_context()              # for any library that takes an SSLContext
     path = catrust.ca_bundle_path()          # for SDKs that want a file
 
-    # a system's own components: generate and rotate their certificates
+    # a system's own components: generate/rotate certificates, then mutual TLS that follows rotation
     catrust.ensure_cert_dir("/certs", catrust.service_dns_names("my-svc", "my-ns"))
+    mtls = catrust.MutualTLS("/certs")       # .server_context(), .client_context()
 """
 
 from .defaults import ca_bundle_path, default_store, ssl_context
 from .errors import CatrustError, ConfigError
 from .httpx_clients import httpx_async_client, httpx_client
 from .model import Certificate, Duplicate, Rejection
+from .mtls import MutualTLS
 from .rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
 from .store import TrustStore
 
@@ -22,6 +24,7 @@ __all__ = [
     "Certificate",
     "ConfigError",
     "Duplicate",
+    "MutualTLS",
     "Rejection",
     "Rotation",
     "TrustStore",
