@@ -20,8 +20,8 @@ import os
 import ssl
 import threading
 from collections.abc import Callable
-from functools import partial
 from datetime import datetime, timezone
+from functools import partial
 
 from cryptography.hazmat.primitives import serialization
 

@@ -135,9 +135,9 @@ def _plan(current: Inspection, wanted: tuple[str, ...] | None, opts: CertOptions
         return _Plan((f"the CA expired on {ca.not_valid_after_utc:%Y-%m-%d}: a new CA and certificate",),
                      names, new_ca=True, new_leaf=True)
     if left < opts.ca_renew_within:
-        return _Plan((f"the CA expires on {ca.not_valid_after_utc:%Y-%m-%d}, within {opts.ca_renew_within.days} "
-                      "days: a new CA and certificate; the old CA stays trusted until it expires",),
-                     names, new_ca=True, overlap=True, new_leaf=True)
+        reason = (f"the CA expires on {ca.not_valid_after_utc:%Y-%m-%d}, within {opts.ca_renew_within.days} days: "
+                  "a new CA and certificate; the old CA stays trusted until it expires")
+        return _Plan((reason,), names, new_ca=True, overlap=True, new_leaf=True)
     reasons = list(current.problems.get(CA_CRT, ()))  # e.g. a CA kept for an overlap has expired
     leaf = current.leaf
     renew = [*current.problems.get(TLS_CRT, ()), *current.problems.get(TLS_KEY, ())]

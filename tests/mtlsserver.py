@@ -29,7 +29,7 @@ def mtls_server(ctx: ssl.SSLContext) -> Iterator[int]:
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -54,10 +54,10 @@ class Seen:
 def connect(ctx: ssl.SSLContext, port: int, hostname: str = "svc.ns.svc") -> Seen:
     """One handshake and the server's answer. With TLS 1.3 a refused client certificate shows up
     as an alert on the first read, so the answer is always read."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with ctx.wrap_socket(raw, server_hostname=hostname) as tls:
-            answer = tls.recv(64)
-            if not answer:
-                raise ConnectionError("the server closed the connection without answering")
-            server = tls.getpeercert(binary_form=True) or b""
-            return Seen(hashlib.sha256(server).hexdigest(), answer.decode())
+    with (socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+          ctx.wrap_socket(raw, server_hostname=hostname) as tls):
+        answer = tls.recv(64)
+        if not answer:
+            raise ConnectionError("the server closed the connection without answering")
+        server = tls.getpeercert(binary_form=True) or b""
+        return Seen(hashlib.sha256(server).hexdigest(), answer.decode())

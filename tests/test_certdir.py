@@ -13,7 +13,7 @@ import pytest
 from certdirkit import FAST, LEAF_DUE, NAMES, generated
 
 from catrust import CatrustError, ensure_cert_dir
-from catrust import certdir as certdir_module
+from catrust.bundle import write_atomic
 from catrust.certcheck import inspect, key_matches
 from catrust.certdir import publish, read
 
@@ -94,15 +94,14 @@ def test_a_failed_write_leaves_the_previous_set_in_place(tmp_path: Path, monkeyp
         raise error
 
     if step == "mkdtemp":
-        monkeypatch.setattr(certdir_module.tempfile, "mkdtemp", fail)
+        monkeypatch.setattr("tempfile.mkdtemp", fail)
     elif step == "write":
-        real = certdir_module.write_atomic
-        monkeypatch.setattr(certdir_module, "write_atomic",
+        real = write_atomic
+        monkeypatch.setattr("catrust.certdir.write_atomic",
                             lambda path, data, mode: fail() if path.endswith("tls.key") else real(path, data, mode))
     else:
         real_replace = os.replace
-        monkeypatch.setattr(certdir_module.os, "replace",
-                            lambda src, dst: fail() if dst.endswith("..data") else real_replace(src, dst))
+        monkeypatch.setattr("os.replace", lambda src, dst: fail() if dst.endswith("..data") else real_replace(src, dst))
     with pytest.raises(CatrustError, match=f"cannot write certificates in .*{error.strerror}.*previous certificates stay"):
         ensure_cert_dir(folder, NAMES, options=LEAF_DUE)
     monkeypatch.undo()

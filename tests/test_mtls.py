@@ -147,9 +147,8 @@ def test_without_the_cross_signed_ca_a_lagging_peer_would_refuse_us(certs: Path,
     ensure_cert_dir(certs, NAMES, options=CA_DUE)
     stripped = plain_copy(certs, tmp_path / "stripped", first_only=True)
     shutil.copyfile(certs / "ca.crt", stripped / "ca.crt")  # trusts both CAs, sends only the leaf
-    with mtls_server(MutualTLS(stripped).server_context()) as port:
-        with pytest.raises(ssl.SSLCertVerificationError):
-            connect(lagging.client_context(), port)
+    with mtls_server(MutualTLS(stripped).server_context()) as port, pytest.raises(ssl.SSLCertVerificationError):
+        connect(lagging.client_context(), port)
 
 
 class TestBadSetsKeepThePreviousOne:

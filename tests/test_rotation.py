@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from certdirkit import FAST, NAMES, certs, generated, plain_copy, sha
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from certdirkit import FAST, NAMES, certs, generated, plain_copy, sha
 
 from catrust import CatrustError, CertOptions, ConfigError, ensure_cert_dir, service_dns_names
 from catrust.certcheck import inspect, issued_by, same_key
@@ -113,7 +113,7 @@ def test_a_leaf_renewed_during_the_overlap_keeps_the_cross_signed_ca(tmp_path: P
     _, cross = certs(folder / "tls.crt")
     result = ensure_cert_dir(folder, NAMES, options=replace(FAST, renew_within=400 * DAY), now=rotated + DAY)
     assert result.changed
-    leaf, carried = certs(folder / "tls.crt")
+    _, carried = certs(folder / "tls.crt")
     assert sha(carried) == sha(cross) and len(certs(folder / "ca.crt")) == 2
 
 
