@@ -24,6 +24,7 @@ PrivateKey = CertificateIssuerPrivateKeyTypes
 _SIGNING_KEYS = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey,
                  ed448.Ed448PrivateKey, dsa.DSAPrivateKey)  # the members of PrivateKey
 _SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+_MALFORMED = (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)  # reading extensions
 _USAGES = {ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth", ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth"}
 
 
@@ -33,7 +34,7 @@ class Inspection:
 
     files: CertFiles
     ca_certs: tuple[x509.Certificate, ...]  # ca.crt: the issuing CA first, then CAs kept for an overlap
-    ca_key: PrivateKey | None
+    ca_key: PrivateKey | None  # None when absent, unreadable, or not asked for
     chain: tuple[x509.Certificate, ...]  # tls.crt: the leaf, then intermediates (a cross-signed CA)
     key: PrivateKey | None  # tls.key
     problems: Mapping[str, tuple[str, ...]]
@@ -52,31 +53,38 @@ class Inspection:
 
 
 def inspect(files: CertFiles, now: datetime, *, dns_names: Sequence[str] = (),
-            require_ca_key: bool = False) -> Inspection:
-    """Everything that would make mutual TLS with this set fail, or a renewal impossible."""
+            ca_key: bool = False) -> Inspection:
+    """Everything that would make mutual TLS with this set fail.
+
+    `ca.key` is read and judged only with `ca_key=True` (for renewing, and for status): mutual
+    TLS never uses it, so a damaged one must not stop a new certificate from being picked up.
+    """
     problems: dict[str, list[str]] = {name: [] for name in (CA_CRT, CA_KEY, TLS_CRT, TLS_KEY)}
-    for name in (CA_CRT, TLS_CRT, TLS_KEY, *((CA_KEY,) if require_ca_key else ())):
+    for name in (CA_CRT, TLS_CRT, TLS_KEY):
         if name not in files.contents:
             problems[name].append(f"{name} is missing")
     ca_certs, unreadable = certificates(files, CA_CRT)
     problems[CA_CRT] += unreadable
     chain, unreadable = certificates(files, TLS_CRT)
     problems[TLS_CRT] += unreadable
-    ca_key = _key(files, CA_KEY, problems[CA_KEY])
+    signer = _key(files, CA_KEY, problems[CA_KEY]) if ca_key else None
     key = _key(files, TLS_KEY, problems[TLS_KEY])
 
     for number, cert in enumerate(ca_certs, start=1):
         verdict = policy.judge(cert, now)
         if verdict.rejected:
             problems[CA_CRT].append(f"{CA_CRT} #{number}: {verdict.rejected}")
-    if ca_key is not None and ca_certs and not key_matches(ca_key, ca_certs[0]):
+    if signer is not None and ca_certs and not key_matches(signer, ca_certs[0]):
         problems[CA_KEY].append(f"{CA_KEY} does not match the first certificate in {CA_CRT}")
     if chain:
         leaf = chain[0]
         if key is not None and not key_matches(key, leaf):
             problems[TLS_KEY].append(f"{TLS_KEY} does not match {TLS_CRT}")
-        problems[TLS_CRT] += _leaf_problems(leaf, chain[1:], ca_certs, now, dns_names)
-    return Inspection(files, tuple(ca_certs), ca_key, tuple(chain), key,
+        try:
+            problems[TLS_CRT] += _leaf_problems(leaf, chain[1:], ca_certs, now, dns_names)
+        except _MALFORMED as exc:
+            problems[TLS_CRT].append(f"{TLS_CRT} has malformed extensions ({exc})")
+    return Inspection(files, tuple(ca_certs), signer, tuple(chain), key,
                       {name: tuple(items) for name, items in problems.items() if items})
 
 
@@ -117,7 +125,7 @@ def dns_names(cert: x509.Certificate) -> list[str]:
     try:
         return cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
             x509.DNSName)
-    except x509.ExtensionNotFound:
+    except (x509.ExtensionNotFound, *_MALFORMED):
         return []
 
 

@@ -102,7 +102,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    current = inspect(certdir.read(args.cert_dir), datetime.now(timezone.utc))
+    current = inspect(certdir.read(args.cert_dir), datetime.now(timezone.utc), ca_key=True)
     if current.ca is None:
         raise CatrustError(f"nothing to rotate in {args.cert_dir}: run `catrust certs generate` first")
     organization = current.ca.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)
@@ -126,7 +126,7 @@ def _report(cert_dir: str, result: Rotation) -> None:
 
 def _status(args: argparse.Namespace) -> int:
     now = datetime.now(timezone.utc)
-    checked = inspect(certdir.read(args.cert_dir), now)
+    checked = inspect(certdir.read(args.cert_dir), now, ca_key=True)
     report = _status_json(checked, now)
     if args.json:
         json.dump(report, sys.stdout, indent=2)

@@ -94,7 +94,7 @@ class _Newest:
                 return ctx
             try:
                 ctx = self._load()
-            except CatrustError as exc:
+            except Exception as exc:  # noqa: BLE001 - this runs inside handshakes: never fail one over a reload
                 self._skipped = signature
                 log.warning("%s: keeping the certificates in use: %s", self._dir, exc)
                 return self._current[1]

@@ -86,11 +86,11 @@ def ensure_cert_dir(cert_dir: str | os.PathLike[str], dns_names: Sequence[str] |
         os.makedirs(folder, mode=0o755, exist_ok=True)
     except OSError as exc:
         raise CatrustError(f"cannot create the certificate folder {folder}: {exc.strerror}") from None
-    current = inspect(certdir.read(folder), when)
+    current = inspect(certdir.read(folder), when, ca_key=True)
     plan = _plan(current, wanted, opts, when)
     if plan.reasons:
         with certdir.locked(folder):  # decide again: another writer may have just done it
-            current = inspect(certdir.read(folder), when)
+            current = inspect(certdir.read(folder), when, ca_key=True)
             plan = _plan(current, wanted, opts, when)
             if plan.reasons:
                 contents, ca, leaf = _carry_out(plan, current, opts, when)

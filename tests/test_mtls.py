@@ -44,9 +44,8 @@ def test_contexts_are_strict(certs: Path) -> None:
 
 
 def test_a_client_without_a_certificate_is_refused(certs: Path) -> None:
-    with mtls_server(MutualTLS(certs).server_context()) as port:
-        with pytest.raises(ssl.SSLError, match="CERTIFICATE_REQUIRED"):
-            connect(client_with(certs, None), port)
+    with mtls_server(MutualTLS(certs).server_context()) as port, pytest.raises(ssl.SSLError, match="CERTIFICATE_REQUIRED"):
+        connect(client_with(certs, None), port)
 
 
 def test_a_client_certificate_from_another_ca_is_refused(certs: Path, tmp_path: Path) -> None:
@@ -61,9 +60,9 @@ def test_a_client_certificate_from_another_ca_is_refused(certs: Path, tmp_path: 
 def test_a_tls12_client_is_refused_at_the_tls13_minimum(certs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tls12 = client_with(certs, certs)
     tls12.maximum_version = ssl.TLSVersion.TLSv1_2
-    with mtls_server(MutualTLS(certs).server_context()) as port:
-        with pytest.raises(ssl.SSLError, match="PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL"):
-            connect(tls12, port)
+    refused = pytest.raises(ssl.SSLError, match="PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL")
+    with mtls_server(MutualTLS(certs).server_context()) as port, refused:
+        connect(tls12, port)
     monkeypatch.setenv("KEDA_SERVICE_MIN_TLS_VERSION", "TLS12")
     with mtls_server(MutualTLS(certs).server_context()) as port:
         connect(tls12, port)
@@ -175,6 +174,17 @@ class TestBadSetsKeepThePreviousOne:
             assert caplog.text.count("keeping the certificates in use") == 2  # once per context, not per handshake
             assert words in caplog.text and "PRIVATE KEY" not in caplog.text
             for name in ("ca.crt", "tls.crt", "tls.key"):  # the fix arrives: picked up at once
+                shutil.copyfile(other / name, byo / name)
+            assert connect(mtls.client_context(), port) == Seen(leaf_sha(other), leaf_sha(other))
+
+    def test_a_damaged_ca_key_does_not_matter(self, certs: Path, tmp_path: Path) -> None:
+        """Mutual TLS never uses ca.key: damage there must not block a new certificate."""
+        byo = plain_copy(certs, tmp_path / "byo")
+        (byo / "ca.key").write_bytes(b"-----BEGIN PRIVATE KEY-----\nAAAA\n")
+        mtls = MutualTLS(byo)
+        other = generated(tmp_path / "other")
+        with mtls_server(mtls.server_context()) as port:
+            for name in ("ca.crt", "tls.crt", "tls.key"):
                 shutil.copyfile(other / name, byo / name)
             assert connect(mtls.client_context(), port) == Seen(leaf_sha(other), leaf_sha(other))
 

@@ -49,7 +49,7 @@ def test_generate_makes_a_complete_set_with_keda_shapes(tmp_path: Path) -> None:
 
 def test_rsa_is_the_default_key_type(tmp_path: Path) -> None:
     ensure_cert_dir(tmp_path / "certs", ["svc"])
-    checked = inspect(read(str(tmp_path / "certs")), datetime.now(timezone.utc))
+    checked = inspect(read(str(tmp_path / "certs")), datetime.now(timezone.utc), ca_key=True)
     assert isinstance(checked.key, rsa.RSAPrivateKey) and checked.key.key_size == 2048
     assert isinstance(checked.ca_key, rsa.RSAPrivateKey)
 
@@ -157,6 +157,7 @@ class TestBringYourOwn:
 
     def test_a_valid_set_passes(self, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
         byo = plain_copy(generated(tmp_path / "gen"), tmp_path / "byo")
+        (byo / "ca.key").write_bytes(b"not used without generation")
         result = ensure_cert_dir(byo, NAMES, generate=False)
         assert not result.changed and "generation is off" in result.reasons[0]
         with caplog.at_level(logging.WARNING, logger="catrust"):
