@@ -30,7 +30,6 @@ from .errors import CatrustError, ConfigError
 
 log = logging.getLogger("catrust")
 
-CHECK_INTERVAL = timedelta(hours=12)  # how often KEDA's operator runs the same check
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DNS_NAME = re.compile(rf"(?:\*\.)?{_LABEL}(?:\.{_LABEL})*")
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from catrust import CertOptions, ensure_cert_dir, service_dns_names
 
 NAMES = service_dns_names("svc", "ns")  # svc, svc.ns, svc.ns.svc, svc.ns.svc.cluster.local
-FAST = CertOptions(key_type="ec-p256")  # P-256: ~50x faster to make than RSA 2048
+FAST = CertOptions(key_type="ec-p256")  # P-256 keys take microseconds; RSA 2048 keys ~30 ms
 LEAF_DUE = replace(FAST, renew_within=timedelta(days=4000))  # every call renews the certificate
 CA_DUE = replace(FAST, ca_renew_within=timedelta(days=4000))  # every call renews the CA
 
