@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 import os
 import shutil
@@ -196,3 +198,35 @@ class TestBadSetsKeepThePreviousOne:
         os.unlink(byo / "tls.key")
         with pytest.raises(CatrustError, match="tls.key is missing"):
             MutualTLS(byo)
+
+
+def test_asyncio_servers_follow_rotation_too(certs: Path) -> None:
+    """asyncio hands the callback an SSLObject instead of an SSLSocket: the swap works the same."""
+    mtls = MutualTLS(certs)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        writer.write(hashlib.sha256(peer).hexdigest().encode())
+        await writer.drain()
+        writer.close()
+
+    async def one(port: int) -> Seen:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=mtls.client_context(),
+                                                       server_hostname="svc.ns.svc")
+        server = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        answer = await reader.read()
+        writer.close()
+        await writer.wait_closed()
+        return Seen(hashlib.sha256(server).hexdigest(), answer.decode())
+
+    async def scenario() -> tuple[Seen, Seen]:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=mtls.server_context())
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            before = await one(port)
+            ensure_cert_dir(certs, NAMES, options=LEAF_DUE)
+            return before, await one(port)
+
+    old = leaf_sha(certs)
+    before, after = asyncio.run(scenario())
+    assert before == Seen(old, old) and after == Seen(leaf_sha(certs), leaf_sha(certs)) and old != leaf_sha(certs)
