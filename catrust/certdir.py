@@ -42,6 +42,7 @@ _READ_ATTEMPTS = 3
 # "generations": `..data` exists (written by catrust, or a mounted Secret); "plain": files someone
 # put there (never overwritten); "empty": nothing usable yet, so catrust may write.
 Layout = Literal["generations", "plain", "empty"]
+Signature = tuple[tuple[int, int, int, int] | None, ...]  # (device, inode, size, mtime) per file, None if absent
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def read(cert_dir: str) -> CertFiles:
     raise CatrustError(f"the certificates in {cert_dir} changed {_READ_ATTEMPTS} times while being read: try again")
 
 
-def signature(cert_dir: str) -> tuple[tuple[int, int, int, int] | None, ...]:
+def signature(cert_dir: str) -> Signature:
     """Cheap change detection (three stat calls): differs whenever a file or the generation changes."""
     out: list[tuple[int, int, int, int] | None] = []
     for name in (CA_CRT, TLS_CRT, TLS_KEY):

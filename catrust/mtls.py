@@ -27,12 +27,10 @@ from cryptography.hazmat.primitives import serialization
 
 from . import certdir, settings
 from .certcheck import Inspection, inspect
-from .certdir import TLS_CRT, TLS_KEY
+from .certdir import TLS_CRT, TLS_KEY, Signature
 from .errors import CatrustError
 
 log = logging.getLogger("catrust")
-
-Signature = tuple[tuple[int, int, int, int] | None, ...]
 
 
 class MutualTLS:
