@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from . import cli_certs
 from .environ import environ, format_json, format_sh
 from .errors import CatrustError, ConfigError
 from .model import Certificate, Rejection
@@ -24,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     try:
+        if not args.needs_store:  # `certs`: one certificate folder, not the CA folders
+            return int(args.command(args))
         store = TrustStore.load(args.ca_dir or None, system=args.system, max_file_size=args.max_file_size)
         command: Callable[[TrustStore, argparse.Namespace], int] = args.command
         return command(store, args)
@@ -50,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-file-size", type=int, metavar="BYTES",
                         help="skip files larger than this (default: $CATRUST_MAX_FILE_SIZE, else 1 MiB)")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print the library's log lines")
+    parser.set_defaults(needs_store=True)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     bundle = commands.add_parser("bundle", help="print the effective bundle (diagnostics on stderr)")
@@ -67,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     write = commands.add_parser("write", help="write the bundle atomically to PATH")
     write.add_argument("path", metavar="PATH")
     write.set_defaults(command=_write)
+    cli_certs.add_parser(commands)
     return parser
 
 

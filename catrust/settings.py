@@ -56,11 +56,23 @@ def max_file_size(given: int | None, env: Mapping[str, str] = os.environ) -> int
 
 def min_tls_version(env: Mapping[str, str] = os.environ) -> ssl.TLSVersion:
     """`CATRUST_MIN_TLS_VERSION`, else KEDA's `KEDA_HTTP_MIN_TLS_VERSION`, else TLS 1.2."""
-    for name in ("CATRUST_MIN_TLS_VERSION", "KEDA_HTTP_MIN_TLS_VERSION"):
+    return _tls_version(("CATRUST_MIN_TLS_VERSION", "KEDA_HTTP_MIN_TLS_VERSION"), ssl.TLSVersion.TLSv1_2, env)
+
+
+def service_min_tls_version(env: Mapping[str, str] = os.environ) -> ssl.TLSVersion:
+    """For a system's own components: `CATRUST_SERVICE_MIN_TLS_VERSION`, else KEDA's
+    `KEDA_SERVICE_MIN_TLS_VERSION`, else TLS 1.3 (KEDA's chart default)."""
+    return _tls_version(("CATRUST_SERVICE_MIN_TLS_VERSION", "KEDA_SERVICE_MIN_TLS_VERSION"),
+                        ssl.TLSVersion.TLSv1_3, env)
+
+
+def _tls_version(names: Sequence[str], default: ssl.TLSVersion, env: Mapping[str, str]) -> ssl.TLSVersion:
+    """The first of `names` that is set wins; an unknown value is an error, not the default."""
+    for name in names:
         raw = env.get(name)
         if raw:
             return tls_version(raw, name)
-    return ssl.TLSVersion.TLSv1_2
+    return default
 
 
 def tls_version(value: str | ssl.TLSVersion, name: str = "min_version") -> ssl.TLSVersion:

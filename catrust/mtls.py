@@ -1,0 +1,125 @@
+"""Mutual TLS between a system's own components, following certificate rotation without a restart.
+
+A context is never reconfigured once in use (calling `load_cert_chain` on a shared context races
+with handshakes). A change in the folder builds new contexts and swaps a reference instead:
+
+- the server context you get is one object for the life of the process; its `sni_callback`,
+  which OpenSSL runs for every handshake (with or without SNI) before choosing a certificate,
+  points the connection at the newest inner context: its certificate, key and CA store;
+- `client_context()` returns the newest client context: take it for each new connection.
+
+Change detection is three `stat` calls per handshake; a rebuild happens only when they change.
+A new set that fails the checks in `certcheck` is logged once and skipped: handshakes go on
+with the last good set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from functools import partial
+
+from cryptography.hazmat.primitives import serialization
+
+from . import certdir, settings
+from .certcheck import Inspection, inspect
+from .certdir import TLS_CRT, TLS_KEY, Signature
+from .errors import CatrustError
+
+log = logging.getLogger("catrust")
+
+
+class MutualTLS:
+    """Server and client contexts for one certificate folder (`ca.crt`, `tls.crt`, `tls.key`).
+
+    Peers must present a certificate from a CA in `ca.crt`; the minimum version comes from
+    `CATRUST_SERVICE_MIN_TLS_VERSION`, else `KEDA_SERVICE_MIN_TLS_VERSION`, else TLS 1.3.
+    Raises CatrustError when the folder does not hold a usable set now.
+    """
+
+    def __init__(self, cert_dir: str | os.PathLike[str], *, min_version: ssl.TLSVersion | None = None) -> None:
+        self.cert_dir = os.fspath(cert_dir)
+        self.min_version = settings.service_min_tls_version() if min_version is None else min_version
+        self._server = _Newest(self.cert_dir, partial(_context, protocol=ssl.PROTOCOL_TLS_SERVER,
+                                                      min_version=self.min_version))
+        self._client = _Newest(self.cert_dir, partial(_context, protocol=ssl.PROTOCOL_TLS_CLIENT,
+                                                      min_version=self.min_version))
+        self._outer = self._server.current()
+        self._outer.sni_callback = self._choose
+
+    def server_context(self) -> ssl.SSLContext:
+        """The one server context to hand to `wrap_socket`, asyncio or a server library."""
+        return self._outer
+
+    def client_context(self) -> ssl.SSLContext:
+        """The newest client context (presents `tls.crt`, trusts `ca.crt`, checks the hostname).
+
+        A long-lived HTTP client keeps the context it was built with: rebuild it when this
+        returns a different object, or take a context per connection.
+        """
+        return self._client.current()
+
+    def _choose(self, conn: ssl.SSLSocket | ssl.SSLObject, server_name: str | None,
+                outer: ssl.SSLContext) -> None:
+        inner = self._server.current()
+        if inner is not outer:
+            conn.context = inner
+
+
+class _Newest:
+    """The newest context built from the folder; rebuilt when the files' stat data changes."""
+
+    def __init__(self, cert_dir: str, build: Callable[[Inspection], ssl.SSLContext]) -> None:
+        self._dir = cert_dir
+        self._build = build
+        self._lock = threading.Lock()
+        signature = certdir.signature(cert_dir)
+        self._current: tuple[Signature, ssl.SSLContext] = (signature, self._load())
+        self._skipped: Signature | None = None  # a set that failed the checks: not retried until it changes
+
+    def current(self) -> ssl.SSLContext:
+        signature = certdir.signature(self._dir)
+        seen, ctx = self._current
+        if signature in (seen, self._skipped):
+            return ctx
+        with self._lock:
+            seen, ctx = self._current
+            if signature in (seen, self._skipped):
+                return ctx
+            try:
+                ctx = self._load()
+            except Exception as exc:  # noqa: BLE001 - this runs inside handshakes: never fail one over a reload
+                self._skipped = signature
+                log.warning("%s: keeping the certificates in use: %s", self._dir, exc)
+                return self._current[1]
+            self._current = (signature, ctx)
+            log.info("%s: the certificates changed; new handshakes use the new ones", self._dir)
+            return ctx
+
+    def _load(self) -> ssl.SSLContext:
+        files = certdir.read(self._dir)
+        checked = inspect(files, datetime.now(timezone.utc))
+        if checked.problems:
+            raise CatrustError(f"the certificates in {self._dir} are not usable: {'; '.join(checked.messages)}")
+        try:
+            return self._build(checked)
+        except (OSError, ssl.SSLError) as exc:  # the files changed again after the checks
+            raise CatrustError(f"cannot load the certificates in {files.folder}: {exc}") from None
+
+
+def _context(checked: Inspection, protocol: int, min_version: ssl.TLSVersion) -> ssl.SSLContext:
+    """Verification on, peer certificates required, our certificate presented: both ends alike.
+
+    The CAs go in as the DER already parsed and checked; the chain and key by path, since
+    `ssl` takes them no other way (from the one generation `checked` was read from).
+    """
+    ctx = ssl.SSLContext(protocol)
+    ctx.minimum_version = min_version
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(cadata=b"".join(c.public_bytes(serialization.Encoding.DER) for c in checked.ca_certs))
+    ctx.load_cert_chain(checked.files.path(TLS_CRT), checked.files.path(TLS_KEY))
+    return ctx

@@ -1,0 +1,210 @@
+"""Rotation rules, made deterministic by passing `now`: nothing here waits for a clock."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from certdirkit import FAST, NAMES, certs, generated, plain_copy, sha
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from catrust import CatrustError, CertOptions, ConfigError, ensure_cert_dir, service_dns_names
+from catrust.certcheck import inspect, issued_by, same_key
+from catrust.certdir import read
+
+DAY = timedelta(days=1)
+
+
+def folder_state(folder: Path) -> tuple[list[str], list[str], bytes]:
+    return ([sha(c) for c in certs(folder / "ca.crt")], [sha(c) for c in certs(folder / "tls.crt")],
+            (folder / "tls.key").read_bytes())
+
+
+def test_service_names_are_keda_s() -> None:
+    assert service_dns_names("keda-operator", "keda") == (
+        "keda-operator", "keda-operator.keda", "keda-operator.keda.svc", "keda-operator.keda.svc.cluster.local")
+    assert service_dns_names("m", "n", "example.org")[-1] == "m.n.svc.example.org"
+
+
+def test_generate_makes_a_complete_set_with_keda_shapes(tmp_path: Path) -> None:
+    result = ensure_cert_dir(tmp_path / "certs", NAMES, options=replace(FAST, ca_common_name="KEDA",
+                                                                         ca_organization="KEDAORG"))
+    assert result.changed
+    [ca] = certs(tmp_path / "certs" / "ca.crt")
+    [leaf] = certs(tmp_path / "certs" / "tls.crt")
+    assert ca.subject.rfc4514_string() == "CN=KEDA,O=KEDAORG" and issued_by(leaf, ca)
+    assert 3649 <= (ca.not_valid_after_utc - ca.not_valid_before_utc).days <= 3650
+    assert (leaf.not_valid_after_utc - leaf.not_valid_before_utc).days == 365
+    eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert set(eku) == {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
+    sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == list(NAMES)
+    assert not inspect(read(str(tmp_path / "certs")), datetime.now(timezone.utc), dns_names=NAMES).problems
+
+
+def test_rsa_is_the_default_key_type(tmp_path: Path) -> None:
+    ensure_cert_dir(tmp_path / "certs", ["svc"])
+    checked = inspect(read(str(tmp_path / "certs")), datetime.now(timezone.utc), ca_key=True)
+    assert isinstance(checked.key, rsa.RSAPrivateKey) and checked.key.key_size == 2048
+    assert isinstance(checked.ca_key, rsa.RSAPrivateKey)
+
+
+def test_valid_certificates_are_left_alone(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    before = folder_state(folder), (folder / "..data").readlink()
+    now = datetime.now(timezone.utc)
+    for later in (now, now + 200 * DAY, now + 274 * DAY):  # 90 days left on day 275
+        result = ensure_cert_dir(folder, NAMES, options=FAST, now=later)
+        assert not result.changed, result.reasons
+    assert (folder_state(folder), (folder / "..data").readlink()) == before
+
+
+def test_the_certificate_is_renewed_within_90_days_of_expiry(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    (ca_before, leaf_before, key_before) = folder_state(folder)
+    result = ensure_cert_dir(folder, NAMES, options=FAST, now=datetime.now(timezone.utc) + 280 * DAY)
+    assert result.changed and "tls.crt expires on" in result.reasons[0] and "within 90 days" in result.reasons[0]
+    ca_after, leaf_after, key_after = folder_state(folder)
+    assert ca_after == ca_before and leaf_after != leaf_before and key_after != key_before
+
+
+def test_new_names_get_a_new_certificate(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    result = ensure_cert_dir(folder, ["other.example"], options=FAST)
+    assert result.changed and "wanted other.example" in result.reasons[0]
+    result = ensure_cert_dir(folder, options=FAST)  # names default to the current certificate's
+    assert not result.changed
+
+
+def test_ca_rotation_overlaps_then_drops_the_old_ca(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    [old_ca] = certs(folder / "ca.crt")
+    start = old_ca.not_valid_before_utc + timedelta(hours=1)
+
+    rotated = start + 3400 * DAY  # 250 days left: within the 365-day CA look-ahead
+    result = ensure_cert_dir(folder, NAMES, options=FAST, now=rotated)
+    assert result.changed and "the old CA stays trusted" in result.reasons[0]
+    new_ca, kept = certs(folder / "ca.crt")
+    leaf, cross = certs(folder / "tls.crt")
+    assert sha(kept) == sha(old_ca) and sha(new_ca) != sha(old_ca)
+    assert issued_by(leaf, new_ca) and issued_by(cross, old_ca)
+    assert same_key(cross, new_ca)
+    assert cross.not_valid_after_utc == old_ca.not_valid_after_utc
+    assert not inspect(read(str(folder)), rotated).problems
+
+    after_old_expiry = old_ca.not_valid_after_utc + DAY
+    result = ensure_cert_dir(folder, NAMES, options=FAST, now=after_old_expiry)
+    assert result.changed and "ca.crt #2: expired" in result.reasons[0]
+    assert [sha(c) for c in certs(folder / "ca.crt")] == [sha(new_ca)]
+    assert [sha(c) for c in certs(folder / "tls.crt")] == [sha(leaf)]  # same certificate, cross dropped
+    assert not ensure_cert_dir(folder, NAMES, options=FAST, now=after_old_expiry).changed
+
+
+def test_a_leaf_renewed_during_the_overlap_keeps_the_cross_signed_ca(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    [old_ca] = certs(folder / "ca.crt")
+    rotated = old_ca.not_valid_before_utc + 3400 * DAY
+    ensure_cert_dir(folder, NAMES, options=FAST, now=rotated)
+    _, cross = certs(folder / "tls.crt")
+    result = ensure_cert_dir(folder, NAMES, options=replace(FAST, renew_within=400 * DAY), now=rotated + DAY)
+    assert result.changed
+    _, carried = certs(folder / "tls.crt")
+    assert sha(carried) == sha(cross) and len(certs(folder / "ca.crt")) == 2
+
+
+def test_an_expired_ca_is_replaced_without_overlap(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    [old_ca] = certs(folder / "ca.crt")
+    result = ensure_cert_dir(folder, NAMES, options=FAST, now=old_ca.not_valid_after_utc + DAY)
+    assert result.changed and "the CA expired" in result.reasons[0]
+    [new_ca] = certs(folder / "ca.crt")
+    assert sha(new_ca) != sha(old_ca) and len(certs(folder / "tls.crt")) == 1
+
+
+def test_a_damaged_managed_key_gets_a_new_certificate(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    target = folder / (folder / "..data").readlink() / "tls.key"
+    target.write_bytes(target.read_bytes()[:100])
+    result = ensure_cert_dir(folder, NAMES, options=FAST)
+    assert result.changed and "tls.key is not a readable PEM private key" in result.reasons[0]
+    assert not inspect(read(str(folder)), datetime.now(timezone.utc)).problems
+
+
+def test_a_damaged_ca_key_is_an_error_and_nothing_is_written(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    target = folder / (folder / "..data").readlink() / "ca.key"
+    target.write_bytes(target.read_bytes()[:-60])
+    before = folder_state(folder)
+    with pytest.raises(CatrustError, match="cannot renew .*ca.key is not a readable PEM private key.*empty the folder"):
+        ensure_cert_dir(folder, NAMES, options=replace(FAST, renew_within=400 * DAY))
+    assert folder_state(folder) == before
+
+
+def test_names_are_needed_for_an_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no DNS names"):
+        ensure_cert_dir(tmp_path / "certs", options=FAST)
+    with pytest.raises(ConfigError, match="not a DNS name"):
+        ensure_cert_dir(tmp_path / "certs", ["has space"], options=FAST)
+
+
+class TestBringYourOwn:
+    """Generation off: the files are checked, clearly, and never written."""
+
+    def test_a_valid_set_passes(self, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        byo = plain_copy(generated(tmp_path / "gen"), tmp_path / "byo")
+        (byo / "ca.key").write_bytes(b"not used without generation")
+        result = ensure_cert_dir(byo, NAMES, generate=False)
+        assert not result.changed and "generation is off" in result.reasons[0]
+        with caplog.at_level(logging.WARNING, logger="catrust"):
+            late = ensure_cert_dir(byo, generate=False, now=datetime.now(timezone.utc) + 300 * DAY)
+        assert "replace it soon" in late.reasons[-1] and "replace it soon" in caplog.text
+
+    @pytest.mark.parametrize("problem, words", [
+        ("mismatched key", "tls.key does not match tls.crt"),
+        ("truncated key", "tls.key is not a readable PEM private key"),
+        ("truncated certificate", "tls.crt #1: its CERTIFICATE block has no matching END line"),
+        ("other CA", "tls.crt is not issued by a CA in ca.crt"),
+        ("missing ca.crt", "ca.crt is missing"),
+        ("key in ca.crt", "ca.crt #2: holds a private key"),
+        ("expired", "tls.crt expired on"),
+        ("wrong names", "tls.crt does not name svc, svc.ns, svc.ns.svc,"),
+    ])
+    def test_problems_are_named(self, tmp_path: Path, problem: str, words: str) -> None:
+        byo = plain_copy(generated(tmp_path / "gen"), tmp_path / "byo")
+        other = generated(tmp_path / "other")
+        now = None
+        if problem == "mismatched key":
+            (byo / "tls.key").write_bytes((other / "tls.key").read_bytes())
+        elif problem == "truncated key":
+            (byo / "tls.key").write_bytes((byo / "tls.key").read_bytes()[:120])
+        elif problem == "truncated certificate":
+            (byo / "tls.crt").write_bytes((byo / "tls.crt").read_bytes()[:-40])
+        elif problem == "other CA":
+            (byo / "tls.crt").write_bytes((other / "tls.crt").read_bytes())
+            (byo / "tls.key").write_bytes((other / "tls.key").read_bytes())
+        elif problem == "missing ca.crt":
+            (byo / "ca.crt").unlink()
+        elif problem == "key in ca.crt":
+            (byo / "ca.crt").write_bytes((byo / "ca.crt").read_bytes() + (byo / "tls.key").read_bytes())
+        elif problem == "expired":
+            now = datetime.now(timezone.utc) + 400 * DAY
+        else:
+            ensure_cert_dir(tmp_path / "gen", ["elsewhere"], options=FAST)
+            byo = plain_copy(tmp_path / "gen", tmp_path / "byo2")
+        before = {p.name: p.read_bytes() for p in byo.iterdir()}
+        with pytest.raises(CatrustError, match="not usable") as caught:
+            ensure_cert_dir(byo, NAMES, generate=False, now=now)
+        assert words in str(caught.value)
+        assert "PRIVATE KEY" not in str(caught.value)
+        assert {p.name: p.read_bytes() for p in byo.iterdir()} == before
+
+
+def test_options_are_keda_s_defaults() -> None:
+    options = CertOptions()
+    assert (options.ca_validity.days, options.validity.days, options.renew_within.days) == (3650, 365, 90)
+    assert options.key_type == "rsa-2048"
