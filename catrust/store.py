@@ -11,18 +11,21 @@ import logging
 import os
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
 from . import bundle, context, policy, settings
 from . import system as system_roots
 from .model import Certificate, Duplicate, Rejection
 from .parse import parse
-from .scan import SourceFile, scan
+from .scan import Listing, SourceFile, StatKey, is_fresh, list_folders, read
 
 log = logging.getLogger("catrust")
 
 CaDirs = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+FileVerdicts = tuple[Certificate | Rejection, ...]  # what one folder entry gives, in block order
+FileKey = tuple[int, str]  # (folder index, name; "" for the folder itself): sorting gives scan order
+Files = dict[FileKey, FileVerdicts]
 
 
 class TrustStore:
@@ -54,36 +57,7 @@ class TrustStore:
     def load(cls, ca_dirs: CaDirs | None = None, *, system: str = "auto",
              max_file_size: int | None = None) -> TrustStore:
         """Scan the folders (argument, `CATRUST_CA_DIRS`, else `/custom/ca`), judge, merge, log."""
-        dirs = settings.ca_dirs(ca_dirs)
-        mode = settings.system_mode(system)
-        max_size = settings.max_file_size(max_file_size)
-        min_tls = settings.min_tls_version()
-        now = datetime.now(timezone.utc)
-
-        scanned = scan(dirs, max_size)
-        custom: dict[str, Certificate] = {}
-        rejected: list[Rejection] = []
-        duplicates: list[Duplicate] = []
-        for entry in scanned.entries:
-            if isinstance(entry, Rejection):
-                rejected.append(entry)
-                continue
-            for item in _judge_file(entry, now):
-                if isinstance(item, Rejection):
-                    rejected.append(item)
-                elif item.fingerprint in custom:
-                    duplicates.append(Duplicate(item.path, item.block, item.fingerprint, item.subject,
-                                                first=custom[item.fingerprint].where))
-                else:
-                    custom[item.fingerprint] = item
-
-        roots = system_roots.load(mode)
-        store = cls(custom=list(custom.values()), system=roots.certificates, rejected=rejected,
-                    duplicates=duplicates, ca_dirs=dirs, missing_dirs=scanned.missing_dirs,
-                    system_source=roots.source, system_problems=roots.problems,
-                    platform_store=roots.platform_store, min_tls_version=min_tls)
-        store._log_summary()
-        return store
+        return Loader(ca_dirs, system=system, max_file_size=max_file_size).load()
 
     def pem(self) -> str:
         """The merged bundle: custom CAs first (each with `#` lines saying where from), then system roots."""
@@ -145,7 +119,8 @@ def describe(item: Rejection, *, with_path: bool = True) -> str:
     return text
 
 
-def _judge_file(source: SourceFile, now: datetime) -> list[Certificate | Rejection]:
+def judge_file(source: SourceFile, now: datetime) -> FileVerdicts:
+    """Parse one file and judge each certificate in it: the unit a reload caches."""
     parsed = parse(source.path, source.data)
     out: list[Certificate | Rejection] = list(parsed.rejected)
     for block in parsed.blocks:
@@ -166,4 +141,77 @@ def _judge_file(source: SourceFile, now: datetime) -> list[Certificate | Rejecti
             origin="custom", path=source.path, block=block.number,
             warnings=verdict.warnings + tuple(f"cryptography: {n}" for n in block.notes)))
     out.sort(key=lambda item: item.block or 0)
-    return out
+    return tuple(out)
+
+
+class Loader:
+    """One way of loading: settings resolved and system roots read once, per-file verdicts cached.
+
+    `TrustStore.load` uses a Loader once; a reload keeps one, so that a check re-reads and
+    re-judges only the files whose stat data changed, and every store it builds shares the roots.
+    """
+
+    def __init__(self, ca_dirs: CaDirs | None = None, *, system: str = "auto",
+                 max_file_size: int | None = None) -> None:
+        self.ca_dirs = settings.ca_dirs(ca_dirs)
+        mode = settings.system_mode(system)
+        self.max_file_size = settings.max_file_size(max_file_size)
+        self.min_tls_version = settings.min_tls_version()
+        self.roots = system_roots.load(mode)
+        self._cache: dict[str, tuple[StatKey | None, FileVerdicts]] = {}
+
+    def load(self) -> TrustStore:
+        listing = list_folders(self.ca_dirs)
+        files, _ = self.read(listing)
+        return self.build(files, listing.missing_dirs)
+
+    def read(self, listing: Listing) -> tuple[Files, bool]:
+        """The verdicts for every listed entry, reusing cached ones whose stat data is unchanged.
+
+        Also says whether every entry is now cached: only then does an equal listing later prove
+        equal content, since an entry changed very recently is read again (see scan.FRESH_NS).
+        """
+        now = datetime.now(timezone.utc)
+        files: Files = {}
+        cache: dict[str, tuple[StatKey | None, FileVerdicts]] = {}
+        complete = True
+        for index, folder in enumerate(listing.folders):
+            if folder.problem:
+                files[(index, "")] = (folder.problem,)
+            for entry in folder.entries:
+                path = os.path.join(folder.path, entry.name)
+                hit = self._cache.get(path)
+                if hit is None or hit[0] != entry.key:
+                    source = read(path, self.max_file_size)
+                    if isinstance(source, Rejection):
+                        hit = (entry.key, (source,))
+                    else:
+                        hit = (source.key, judge_file(source, now))
+                if hit[0] is not None and is_fresh(hit[0], listing.taken_ns):
+                    complete = False
+                else:
+                    cache[path] = hit
+                files[(index, entry.name)] = hit[1]
+        self._cache = cache
+        return files, complete
+
+    def build(self, files: Mapping[FileKey, FileVerdicts], missing_dirs: Sequence[str]) -> TrustStore:
+        """Merge per-file verdicts (in key order) with the system roots: dedupe, keep rejections, log."""
+        custom: dict[str, Certificate] = {}
+        rejected: list[Rejection] = []
+        duplicates: list[Duplicate] = []
+        for key in sorted(files):
+            for item in files[key]:
+                if isinstance(item, Rejection):
+                    rejected.append(item)
+                elif item.fingerprint in custom:
+                    duplicates.append(Duplicate(item.path, item.block, item.fingerprint, item.subject,
+                                                first=custom[item.fingerprint].where))
+                else:
+                    custom[item.fingerprint] = item
+        store = TrustStore(custom=list(custom.values()), system=self.roots.certificates, rejected=rejected,
+                           duplicates=duplicates, ca_dirs=self.ca_dirs, missing_dirs=missing_dirs,
+                           system_source=self.roots.source, system_problems=self.roots.problems,
+                           platform_store=self.roots.platform_store, min_tls_version=self.min_tls_version)
+        store._log_summary()
+        return store
