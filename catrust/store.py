@@ -13,6 +13,7 @@ import ssl
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from . import bundle, context, policy, settings
 from . import system as system_roots
@@ -144,11 +145,19 @@ def judge_file(source: SourceFile, now: datetime) -> FileVerdicts:
     return tuple(out)
 
 
+class _Cached(NamedTuple):
+    key: StatKey | None  # stat data of what was read (as listed, when it could not be read)
+    digest: bytes | None  # SHA-256 of the bytes read; None when it could not be read
+    verdicts: FileVerdicts
+    fresh: bool = False  # changed too recently for its stat data to prove its content
+
+
 class Loader:
     """One way of loading: settings resolved and system roots read once, per-file verdicts cached.
 
-    `TrustStore.load` uses a Loader once; a reload keeps one, so that a check re-reads and
-    re-judges only the files whose stat data changed, and every store it builds shares the roots.
+    `TrustStore.load` uses a Loader once; a reload keeps one, so that a check re-reads only the
+    files whose stat data changed, and re-judges only those whose bytes changed (a kubelet update
+    gives every file a new inode, usually for one changed file), and every store shares the roots.
     """
 
     def __init__(self, ca_dirs: CaDirs | None = None, *, system: str = "auto",
@@ -158,7 +167,7 @@ class Loader:
         self.max_file_size = settings.max_file_size(max_file_size)
         self.min_tls_version = settings.min_tls_version()
         self.roots = system_roots.load(mode)
-        self._cache: dict[str, tuple[StatKey | None, FileVerdicts]] = {}
+        self._cache: dict[str, _Cached] = {}
 
     def load(self) -> TrustStore:
         listing = list_folders(self.ca_dirs)
@@ -173,7 +182,7 @@ class Loader:
         """
         now = datetime.now(timezone.utc)
         files: Files = {}
-        cache: dict[str, tuple[StatKey | None, FileVerdicts]] = {}
+        cache: dict[str, _Cached] = {}
         complete = True
         for index, folder in enumerate(listing.folders):
             if folder.problem:
@@ -181,19 +190,24 @@ class Loader:
             for entry in folder.entries:
                 path = os.path.join(folder.path, entry.name)
                 hit = self._cache.get(path)
-                if hit is None or hit[0] != entry.key:
-                    source = read(path, self.max_file_size)
-                    if isinstance(source, Rejection):
-                        hit = (entry.key, (source,))
-                    else:
-                        hit = (source.key, judge_file(source, now))
-                if hit[0] is not None and is_fresh(hit[0], listing.taken_ns):
-                    complete = False
-                else:
-                    cache[path] = hit
-                files[(index, entry.name)] = hit[1]
+                if hit is None or hit.fresh or hit.key != entry.key:
+                    hit = self._read_one(path, entry.key, hit, now)
+                    if hit.key is not None and is_fresh(hit.key, listing.taken_ns):
+                        hit = hit._replace(fresh=True)
+                complete = complete and not hit.fresh
+                cache[path] = hit
+                files[(index, entry.name)] = hit.verdicts
         self._cache = cache
         return files, complete
+
+    def _read_one(self, path: str, listed: StatKey | None, previous: _Cached | None, now: datetime) -> _Cached:
+        source = read(path, self.max_file_size)
+        if isinstance(source, Rejection):
+            return _Cached(listed, None, (source,))
+        digest = hashlib.sha256(source.data).digest()
+        if previous is not None and previous.digest == digest:
+            return _Cached(source.key, digest, previous.verdicts)  # same bytes, new inode: no parsing
+        return _Cached(source.key, digest, judge_file(source, now))
 
     def build(self, files: Mapping[FileKey, FileVerdicts], missing_dirs: Sequence[str]) -> TrustStore:
         """Merge per-file verdicts (in key order) with the system roots: dedupe, keep rejections, log."""
