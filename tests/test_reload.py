@@ -403,6 +403,26 @@ def test_only_changed_files_are_read_again(ca_dir: Path, monkeypatch: pytest.Mon
     assert follower.check() is not None and reads == ["ca-07.pem"]
 
 
+def test_a_kubelet_update_judges_again_only_the_file_whose_bytes_changed(ca_dir: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(ca_dir, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
+    judged: list[str] = []
+    real_judge = catrust.store.judge_file
+
+    def counting_judge(source: catrust.scan.SourceFile, now: object) -> object:
+        judged.append(os.path.basename(source.path))
+        return real_judge(source, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catrust.store, "judge_file", counting_judge)
+    follower = Reloader(Loader(str(ca_dir), system="none"))
+    follower.check()
+    judged.clear()
+    publish(ca_dir, {"a.pem": A.cert_pem, "b.pem": C.cert_pem})  # every file gets a new inode
+    store = follower.check()
+    assert store is not None and judged == ["b.pem"]
+    assert {c.subject for c in store.custom} == {ca.cert.subject.rfc4514_string() for ca in (A, B, C)}  # B kept
+
+
 # --- the background watcher and the sidecar, on the real clock ------------------------------------
 
 def test_watch_follows_changes_in_the_background(ca_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
