@@ -42,7 +42,7 @@ class Reloader:
         self._clock = clock
         self._listing: Listing | None = None
         self._complete = False
-        self._seen: tuple[Files, frozenset[int]] = ({}, frozenset())  # files, indexes of missing folders
+        self._seen: tuple[Files, tuple[str, ...]] = ({}, ())  # the files and missing folders last seen
         self._seen_since = 0.0
         self._applied: Files | None = None  # what the store in force was built from
         self._holding = False
@@ -56,9 +56,9 @@ class Reloader:
             if not self._holding:
                 return None  # the common case: stat data only, nothing read or parsed
         else:
-            files, self._complete = self.loader.read(listing)
+            files, self._complete = self.loader.verdicts(listing)
             self._listing = listing
-            seen = (files, frozenset(i for i, f in enumerate(listing.folders) if f.missing))
+            seen = (files, tuple(listing.missing_dirs))
             if seen != self._seen or self._applied is None:
                 self._seen, self._seen_since, new_state = seen, now, True
         return self._apply(now, new_state)
@@ -75,8 +75,8 @@ class Reloader:
         effective = {key: files.get(key, ()) + kept.get(key, ()) for key in files.keys() | kept.keys()}
         if effective == self._applied:
             return None
-        missing_dirs = [self.loader.ca_dirs[i] for i in sorted(missing) if not any(k[0] == i for k in kept)]
-        store = self.loader.build(effective, missing_dirs)
+        kept_from = {self.loader.ca_dirs[index] for index, _ in kept}
+        store = self.loader.build(effective, [d for d in missing if d not in kept_from])
         self._applied = effective
         if self.store is not None and store.digest == self.store.digest:
             return None  # only rejections or warnings changed: the trust in force stays
@@ -97,7 +97,7 @@ class Reloader:
                 kept[key] = lost
         return kept
 
-    def _log_kept(self, kept: dict[FileKey, tuple[Certificate, ...]], files: Files, missing: frozenset[int]) -> None:
+    def _log_kept(self, kept: dict[FileKey, tuple[Certificate, ...]], files: Files, missing: tuple[str, ...]) -> None:
         reasons: list[str] = []
         broken = False
         for index, name in kept:
@@ -110,9 +110,9 @@ class Reloader:
                 sum(len(c) for c in kept.values()), self.settle, "; ".join(reasons))
 
 
-def _why_gone(index: int, name: str, files: Files, missing: frozenset[int], folder: str) -> tuple[str, bool]:
+def _why_gone(index: int, name: str, files: Files, missing: tuple[str, ...], folder: str) -> tuple[str, bool]:
     """Why a file's CAs are no longer provided, and whether that looks like a broken folder."""
-    if index in missing:
+    if folder in missing:
         return f"the folder {folder} is missing", True
     problem = files.get((index, ""))
     if problem:

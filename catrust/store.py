@@ -171,14 +171,14 @@ class Loader:
 
     def load(self) -> TrustStore:
         listing = list_folders(self.ca_dirs)
-        files, _ = self.read(listing)
+        files, _ = self.verdicts(listing)
         return self.build(files, listing.missing_dirs)
 
-    def read(self, listing: Listing) -> tuple[Files, bool]:
+    def verdicts(self, listing: Listing) -> tuple[Files, bool]:
         """The verdicts for every listed entry, reusing cached ones whose stat data is unchanged.
 
-        Also says whether every entry is now cached: only then does an equal listing later prove
-        equal content, since an entry changed very recently is read again (see scan.FRESH_NS).
+        Also says whether they are all settled: only then does an equal listing later prove equal
+        content, since an entry changed very recently is read again (see scan.FRESH_NS).
         """
         now = datetime.now(timezone.utc)
         files: Files = {}
@@ -201,6 +201,7 @@ class Loader:
         return files, complete
 
     def _read_one(self, path: str, listed: StatKey | None, previous: _Cached | None, now: datetime) -> _Cached:
+        """Read one entry; parse and judge it only if its bytes differ from what was cached for it."""
         source = read(path, self.max_file_size)
         if isinstance(source, Rejection):
             return _Cached(listed, None, (source,))
