@@ -9,10 +9,14 @@
     # a system's own components: generate/rotate certificates, then mutual TLS that follows rotation
     catrust.ensure_cert_dir("/certs", catrust.service_dns_names("my-svc", "my-ns"))
     mtls = catrust.MutualTLS("/certs")       # .server_context(), .client_context()
+
+The trust follows the folder: `reload()` checks now, accesses re-check every
+`CATRUST_RELOAD_INTERVAL` seconds, `watch()` follows in the background, and `on_change()`
+tells code that holds trust of its own when to rebuild it.
 """
 
 from . import clients
-from .defaults import ca_bundle_path, default_store, ssl_context
+from .defaults import ca_bundle_path, default_store, generation, on_change, reload, ssl_context
 from .environ import environ
 from .errors import CatrustError, ConfigError
 from .httpx_clients import httpx_async_client, httpx_client
@@ -22,6 +26,7 @@ from .rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
 from .settings import parse_bool
 from .store import TrustStore
 from .trigger_tls import tls_context
+from .watcher import watch
 
 __all__ = [
     "CatrustError",
@@ -38,11 +43,15 @@ __all__ = [
     "default_store",
     "ensure_cert_dir",
     "environ",
+    "generation",
     "httpx_async_client",
     "httpx_client",
+    "on_change",
     "parse_bool",
+    "reload",
     "service_dns_names",
     "ssl_context",
     "tls_context",
+    "watch",
 ]
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""`catrust`: print, check and write the effective trust bundle. A thin layer over TrustStore."""
+"""`catrust`: print, check, write and keep current the effective trust bundle. A thin layer over the store."""
 
 from __future__ import annotations
 
@@ -6,16 +6,20 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from . import cli_certs
-from .environ import environ, format_json, format_sh
+from . import cli_certs, settings
+from .defaults import bundle_file_for
+from .environ import format_json, format_sh, variables
 from .errors import CatrustError, ConfigError
 from .model import Certificate, Rejection
+from .reloader import Reloader
 from .settings import SYSTEM_MODES
-from .store import TrustStore, describe
+from .store import Loader, TrustStore, describe
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -27,9 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.needs_store:  # `certs`: one certificate folder, not the CA folders
             return int(args.command(args))
-        store = TrustStore.load(args.ca_dir or None, system=args.system, max_file_size=args.max_file_size)
-        command: Callable[[TrustStore, argparse.Namespace], int] = args.command
-        return command(store, args)
+        loader = Loader(args.ca_dir or None, system=args.system, max_file_size=args.max_file_size)
+        command: Callable[[Loader, argparse.Namespace], int] = args.command
+        return command(loader, args)
     except ConfigError as exc:
         print(f"catrust: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -71,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     write = commands.add_parser("write", help="write the bundle atomically to PATH")
     write.add_argument("path", metavar="PATH")
     write.set_defaults(command=_write)
+    watch = commands.add_parser("watch", help="keep the bundle at PATH current as the folders change (sidecar)")
+    watch.add_argument("--out", required=True, metavar="PATH", help="the bundle file to keep current")
+    watch.add_argument("--interval", type=float, default=settings.DEFAULT_WATCH_INTERVAL, metavar="S",
+                       help=f"seconds between checks (default: {settings.DEFAULT_WATCH_INTERVAL:g})")
+    watch.set_defaults(command=_watch)
     cli_certs.add_parser(commands)
     return parser
 
@@ -80,37 +89,84 @@ def _configure_logging(verbose: bool) -> None:
     logger = logging.getLogger("catrust")
     logger.propagate = False
     if verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("catrust %(levelname)s %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+        _log_to_stderr(logging.DEBUG)
     else:
         logger.addHandler(logging.NullHandler())
 
 
-def _bundle(store: TrustStore, args: argparse.Namespace) -> int:
+def _log_to_stderr(level: int) -> None:
+    logger = logging.getLogger("catrust")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("catrust %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+def _bundle(loader: Loader, args: argparse.Namespace) -> int:
+    store = loader.load()
     sys.stdout.write(store.pem())
     sys.stdout.flush()
     _diagnostics(store, sys.stderr)
     return EXIT_OK
 
 
-def _write(store: TrustStore, args: argparse.Namespace) -> int:
+def _write(loader: Loader, args: argparse.Namespace) -> int:
+    store = loader.load()
     path = store.write_bundle(args.path)
     _diagnostics(store, sys.stderr)
-    print(f"wrote {path}: {len(store.certificates)} certificates ({len(store.custom)} custom, "
-          f"{len(store.certificates) - len(store.custom)} system)")
+    print(_wrote(path, store))
     return EXIT_OK
 
 
-def _env(store: TrustStore, args: argparse.Namespace) -> int:
-    variables = environ(store)
-    sys.stdout.write(format_json(variables) if args.format == "json" else format_sh(variables))
+def _env(loader: Loader, args: argparse.Namespace) -> int:
+    """The same files a process using catrust would point at, so children share what it trusts."""
+    store = loader.load()
+    merged = store.write_bundle(bundle_file_for(loader))
+    custom = store.write_custom_bundle(bundle_file_for(loader, "ca-custom")) if store.custom else None
+    env = variables(store, merged, custom)
+    sys.stdout.write(format_json(env) if args.format == "json" else format_sh(env))
     _diagnostics(store, sys.stderr)
     return EXIT_OK
 
 
-def _check(store: TrustStore, args: argparse.Namespace) -> int:
+def _watch(loader: Loader, args: argparse.Namespace) -> int:
+    """Sidecar: write the bundle, then rewrite it (atomically) on every applied change until signalled.
+
+    One stdout line per write; the library's warnings (rejected files, CAs kept through a
+    half-finished update) on stderr. SIGTERM or SIGINT ends the loop between checks, exit 0.
+    """
+    interval = settings.watch_interval(args.interval)
+    if not args.verbose:
+        _log_to_stderr(logging.WARNING)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    follower = Reloader(loader)
+    written: TrustStore | None = None
+    while True:
+        follower.check()
+        store = follower.store
+        if store is not None and store is not written:
+            try:
+                store.write_bundle(args.out)
+            except CatrustError as exc:
+                if written is None:
+                    raise  # never written: a wrong path, not a passing problem
+                print(f"catrust: warning: {exc}; the file keeps the previous bundle, retrying", file=sys.stderr)
+            else:
+                written = store
+                print(f"generation {follower.generation}: {_wrote(args.out, store)}", flush=True)
+        if stopping.wait(interval):
+            return EXIT_OK
+
+
+def _wrote(path: str, store: TrustStore) -> str:
+    return (f"wrote {path}: {len(store.certificates)} certificates ({len(store.custom)} custom, "
+            f"{len(store.certificates) - len(store.custom)} system)")
+
+
+def _check(loader: Loader, args: argparse.Namespace) -> int:
+    store = loader.load()
     ok = not store.rejected and not store.missing_dirs
     if args.json:
         _print_json({"ok": ok, **_as_json(store, include_system=False)})
@@ -121,7 +177,8 @@ def _check(store: TrustStore, args: argparse.Namespace) -> int:
     return EXIT_OK if ok else EXIT_PROBLEMS
 
 
-def _list(store: TrustStore, args: argparse.Namespace) -> int:
+def _list(loader: Loader, args: argparse.Namespace) -> int:
+    store = loader.load()
     if args.json:
         _print_json(_as_json(store, include_system=True))
         return EXIT_OK

@@ -17,8 +17,8 @@ from .trigger_tls import Material, _read
 
 if TYPE_CHECKING:
     import aiohttp
-    import grpc
-    import pika
+    import grpc  # type: ignore[import-untyped]
+    import pika  # type: ignore[import-untyped]
     import requests
     import urllib3
 

@@ -61,12 +61,12 @@ class _PinnedServerName:
     def wrap_socket(self, sock: Any, server_side: bool = False, do_handshake_on_connect: bool = True,
                     suppress_ragged_eofs: bool = True, server_hostname: str | None = None,
                     session: Any = None) -> ssl.SSLSocket:
-        return super().wrap_socket(  # type: ignore[misc]
+        return super().wrap_socket(  # type: ignore[misc,no-any-return]
             sock, server_side, do_handshake_on_connect, suppress_ragged_eofs, self.catrust_server_name, session)
 
     def wrap_bio(self, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO, server_side: bool = False,
                  server_hostname: str | None = None, session: Any = None) -> ssl.SSLObject:
-        return super().wrap_bio(  # type: ignore[misc]
+        return super().wrap_bio(  # type: ignore[misc,no-any-return]
             incoming, outgoing, server_side, self.catrust_server_name, session)
 
 

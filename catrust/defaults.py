@@ -1,68 +1,203 @@
-"""Process-wide defaults: one store, one context, one bundle file, built lazily once, thread-safe."""
+"""Process-wide trust: one store in force, replaced by reference when the folders change.
+
+Every accessor goes through `default_store()`, which re-checks the folders at most every
+`CATRUST_RELOAD_INTERVAL` seconds; `reload()` checks now, and a watcher checks in the background.
+An applied change builds a new store (hence new contexts) and swaps one reference: nothing anyone
+holds is ever changed. The order is fixed: bundle file rewritten, store swapped, callbacks run.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import ssl
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 
+from . import reloader, settings
 from .errors import CatrustError
-from .store import TrustStore
+from .store import Loader, TrustStore
 
-_lock = threading.Lock()
-_store: TrustStore | None = None
+log = logging.getLogger("catrust")
+
+_check_lock = threading.RLock()  # one check (with its bundle write and callbacks) at a time
+_reloader: reloader.Reloader | None = None
+_store: TrustStore | None = None  # the trust in force: read without a lock, replaced, never changed
+_generation = 0  # published after _store, so whoever sees a new number finds the new store
+_interval = 0.0
+_next_check = 0.0
 _bundle_path: str | None = None
+_bundle_store: TrustStore | None = None  # whose bundle the file at _bundle_path holds
+_callbacks: list[Callable[[TrustStore], None]] = []
+_clock: Callable[[], float] = time.monotonic
 
 
 def default_store() -> TrustStore:
-    """The store for this process, loaded on first use from `CATRUST_CA_DIRS` (else `/custom/ca`)."""
-    global _store
+    """The store in force, loaded on first use from `CATRUST_CA_DIRS` (else `/custom/ca`), thread-safe.
+
+    Re-checks the folders when `CATRUST_RELOAD_INTERVAL` seconds have passed since the last check.
+    """
     store = _store
     if store is None:
-        with _lock:
-            if _store is None:
-                _store = TrustStore.load()
-            store = _store
+        return _first_load()
+    if _interval and _clock() >= _next_check:
+        check_quietly()
+        return _store or store
     return store
 
 
 def ssl_context() -> ssl.SSLContext:
-    """The shared client context: system roots plus custom CAs. Share it; never reconfigure it."""
+    """The shared client context in force: system roots plus custom CAs. Share it; never reconfigure it.
+
+    A change in the folders brings a new context: ask again for each new connection (or rebuild
+    in an `on_change` callback) rather than keeping this one for the life of the process.
+    """
     return default_store().ssl_context()
 
 
 def ca_bundle_path() -> str:
-    """A file holding the merged bundle, for SDKs that want a path.
+    """A file holding the bundle in force, for SDKs that want a path; rewritten atomically on each change.
 
-    Written once, atomically, to `CATRUST_BUNDLE_PATH`, else to a private cache file named by
-    its content, so processes with different folders never overwrite each other's trust.
+    `CATRUST_BUNDLE_PATH`, else a private cache file named after what it is made from (the
+    folders, the size limit, the system roots), not after its content: the path stays the same
+    while the trust changes, processes reading the same folders share it, and others never touch it.
     """
-    global _bundle_path
-    store = default_store()
-    with _lock:
+    global _bundle_path, _bundle_store
+    default_store()
+    with _check_lock:
         if _bundle_path is None:
-            _bundle_path = bundle_path_for(store)
+            assert _reloader is not None and _store is not None
+            _bundle_path, _bundle_store = _store.write_bundle(bundle_file_for(_reloader.loader)), _store
         return _bundle_path
 
 
-def bundle_path_for(store: TrustStore) -> str:
-    """Write `store`'s bundle to `CATRUST_BUNDLE_PATH`, else to its content-named cache file."""
-    target = os.environ.get("CATRUST_BUNDLE_PATH") or cache_file("ca-bundle", store.pem())
-    return store.write_bundle(target)
+def custom_bundle_path() -> str:
+    """A file holding only the custom CAs in force (for NODE_EXTRA_CA_CERTS), written on each call."""
+    store = default_store()
+    with _check_lock:
+        assert _reloader is not None
+        return store.write_custom_bundle(bundle_file_for(_reloader.loader, "ca-custom"))
 
 
-def cache_file(prefix: str, text: str) -> str:
-    """Where a generated PEM file lives in the private cache: named by content, so never shared by mistake."""
-    return os.path.join(_private_dir(), f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.pem")
+def bundle_file_for(loader: Loader, kind: str = "ca-bundle") -> str:
+    """Where `kind` of bundle goes for what `loader` reads: `CATRUST_BUNDLE_PATH` for the merged
+    bundle, else a private cache file named after the folders, size limit and system roots."""
+    explicit = os.environ.get("CATRUST_BUNDLE_PATH") if kind == "ca-bundle" else None
+    return explicit or os.path.join(_private_dir(), f"{kind}-{_source_name(loader)}.pem")
+
+
+def reload() -> bool:
+    """Check the folders now; True when the trust changed (and `generation()` went up by one)."""
+    with _check_lock:
+        if _store is None:
+            _first_load()
+            return False
+        return _check()
+
+
+def generation() -> int:
+    """How many changes have been applied since the trust was first loaded (0 until the first)."""
+    default_store()
+    return _generation
+
+
+def on_change(callback: Callable[[TrustStore], None]) -> Callable[[], None]:
+    """Call `callback(new_store)` after every applied change; returns a function that unregisters it.
+
+    For code that holds trust of its own (an SDK client given a context or a bundle path): rebuild
+    it here. Callbacks run one change at a time, in the thread that applied the change, after the
+    bundle file was rewritten and the new store put in force. Keep them quick (the next check waits);
+    an exception is logged and does not stop the others.
+    """
+    with _check_lock:
+        _callbacks.append(callback)
+
+    def remove() -> None:
+        with _check_lock, contextlib.suppress(ValueError):
+            _callbacks.remove(callback)
+
+    return remove
+
+
+def check_quietly() -> None:
+    """A check nobody waits for (on access, or a watcher's): skipped while another check runs,
+    and a failure is logged while the trust in force stays."""
+    if not _check_lock.acquire(blocking=False):
+        return
+    try:
+        if _store is not None:
+            _check()
+    except Exception:  # noqa: BLE001 - whoever happened to trigger it must not fail for it
+        log.warning("checking the CA folders failed; the trust in force stays", exc_info=True)
+    finally:
+        _check_lock.release()
+
+
+def _first_load() -> TrustStore:
+    global _reloader, _store, _interval, _next_check
+    with _check_lock:
+        if _store is None:
+            interval = settings.reload_interval()
+            follower = reloader.Reloader(Loader(), settle=reloader.SETTLE_SECONDS, clock=_clock)
+            first = follower.check()
+            assert first is not None  # the first check always gives a store
+            _reloader, _interval, _next_check = follower, interval, _clock() + interval
+            _store = first
+        return _store
+
+
+def _check() -> bool:
+    """With _check_lock held: check; on a change rewrite the bundle, swap the store, run callbacks."""
+    global _store, _generation, _next_check
+    assert _reloader is not None
+    _next_check = _clock() + _interval
+    new = _reloader.check()
+    _write_bundle()  # also retries a write that failed at an earlier check
+    if new is None:
+        return False
+    _store = new
+    _generation = _reloader.generation
+    log.info("the CA folders changed: trust generation %d in force", _generation)
+    for callback in list(_callbacks):
+        try:
+            callback(new)
+        except Exception:  # noqa: BLE001 - one broken callback must not starve the others
+            log.exception("an on_change callback failed")
+    return True
+
+
+def _write_bundle() -> None:
+    """Bring the bundle file, once someone asked for it, to the trust the reloader has in force."""
+    global _bundle_store
+    assert _reloader is not None
+    store = _reloader.store
+    if _bundle_path is None or store is None or store is _bundle_store:
+        return
+    try:
+        store.write_bundle(_bundle_path)
+    except CatrustError as exc:
+        log.warning("%s; it keeps the previous bundle, and the write is retried at the next check", exc)
+        return
+    _bundle_store = store
 
 
 def _reset() -> None:
-    """Forget the process-wide store (tests, and later reloads, start from a clean slate)."""
-    global _store, _bundle_path
-    with _lock:
-        _store = _bundle_path = None
+    """Forget the process-wide trust and callbacks (tests start from a clean slate)."""
+    global _reloader, _store, _generation, _bundle_path, _bundle_store
+    with _check_lock:
+        _reloader = _store = _bundle_path = _bundle_store = None
+        _generation = 0
+        _callbacks.clear()
+
+
+def _source_name(loader: Loader) -> str:
+    parts = [*(os.path.abspath(d) for d in loader.ca_dirs), str(loader.max_file_size),
+             *(c.fingerprint for c in loader.roots.certificates)]
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def _private_dir() -> str:

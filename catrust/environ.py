@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from . import bundle
-from .defaults import bundle_path_for, cache_file, default_store
+from .defaults import ca_bundle_path, custom_bundle_path, default_store
 from .store import TrustStore
 
 # Every variable here is read as "the whole set of roots" by its consumer, so each gets the merged bundle.
@@ -20,20 +19,18 @@ MERGED_BUNDLE_VARS = (
 )
 
 
-def environ(store: TrustStore | None = None) -> dict[str, str]:
-    """Variables pointing SDKs at the merged bundle; `NODE_EXTRA_CA_CERTS` at the custom CAs only.
+def environ() -> dict[str, str]:
+    """Variables pointing SDKs at the merged bundle in force; `NODE_EXTRA_CA_CERTS` at the custom CAs only."""
+    store = default_store()
+    return variables(store, ca_bundle_path(), custom_bundle_path() if store.custom else None)
 
-    Node adds NODE_EXTRA_CA_CERTS to its own roots, so it gets only what it lacks. It is left
-    out when there are no custom CAs, since Node warns about a file with no certificate.
-    """
-    store = store or default_store()
-    merged = bundle_path_for(store)
+
+def variables(store: TrustStore, merged: str, custom: str | None) -> dict[str, str]:
+    """The variables for files already written. Node adds NODE_EXTRA_CA_CERTS to its own roots, so
+    it gets only what it lacks, and nothing when there are no custom CAs (it warns on an empty file)."""
     env = {name: merged for name in MERGED_BUNDLE_VARS}
-    if store.custom:
-        text = bundle.render(store.custom)
-        path = cache_file("ca-custom", text)
-        bundle.write_atomic(path, text.encode("ascii"))
-        env["NODE_EXTRA_CA_CERTS"] = path
+    if store.custom and custom:
+        env["NODE_EXTRA_CA_CERTS"] = custom
     return env
 
 

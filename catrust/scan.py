@@ -5,6 +5,9 @@ Secret/ConfigMap mount (`..data` -> `..2026_…/`, visible names linked through 
 each certificate once. Symlinks to regular files are followed. Nothing that is not a regular
 file is ever opened, and regular files are opened non-blocking and checked again after opening,
 so a FIFO swapped in at the last moment cannot hang the process.
+
+Listing only stats (it never opens a file), and its result is the folders' fingerprint: equal
+listings mean unchanged folders, so checking for a change costs no reading or parsing.
 """
 
 from __future__ import annotations
@@ -12,47 +15,88 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .model import Rejection
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+# Timestamps are coarse (a kernel tick; seconds on some filesystems): a file changed this recently
+# can change again without its stat data changing, so it counts as unchanged only once it is older.
+FRESH_NS = 2_000_000_000
+
+StatKey = tuple[int, int, int, int, int, int]  # device, inode, size, mtime ns, ctime ns, mode
+
+
+class Entry(NamedTuple):
+    name: str
+    key: StatKey | None  # what the name resolves to (symlinks, `..data` included, followed); None: stat failed
+
+
+@dataclass(frozen=True)
+class Folder:
+    path: str
+    entries: tuple[Entry, ...] = ()  # visible names, sorted
+    missing: bool = False
+    problem: Rejection | None = None  # it exists but cannot be listed
+
+
+@dataclass(frozen=True)
+class Listing:
+    folders: tuple[Folder, ...]
+    taken_ns: int = field(compare=False)  # wall clock when listed, to tell fresh entries (see FRESH_NS)
+
+    @property
+    def missing_dirs(self) -> list[str]:
+        return [f.path for f in self.folders if f.missing]
 
 
 @dataclass(frozen=True)
 class SourceFile:
     path: str
     data: bytes
+    key: StatKey  # of the open file the data was read from
 
 
-@dataclass
-class ScanResult:
-    entries: list[SourceFile | Rejection] = field(default_factory=list)  # in folder order, then by name
-    missing_dirs: list[str] = field(default_factory=list)
+def list_folders(dirs: Sequence[str]) -> Listing:
+    taken = time.time_ns()
+    return Listing(tuple(_list(folder) for folder in dirs), taken)
 
 
-def scan(dirs: tuple[str, ...], max_size: int) -> ScanResult:
-    result = ScanResult()
-    for folder in dirs:
-        try:
-            names = sorted(os.listdir(folder))
-        except FileNotFoundError:
-            result.missing_dirs.append(folder)
-            continue
-        except NotADirectoryError:
-            result.entries.append(Rejection(folder, "is a file, not a folder: pass the folder that holds it"))
-            continue
-        except OSError as exc:
-            result.entries.append(Rejection(folder, f"the folder cannot be listed: {exc.strerror}"))
-            continue
-        for name in names:
-            if name.startswith("."):
-                continue
-            result.entries.append(_read(os.path.join(folder, name), max_size))
-    return result
+def _list(folder: str) -> Folder:
+    try:
+        with os.scandir(folder) as found:
+            entries = [Entry(e.name, _entry_key(e)) for e in found if not e.name.startswith(".")]
+    except FileNotFoundError:
+        return Folder(folder, missing=True)
+    except NotADirectoryError:
+        return Folder(folder, problem=Rejection(folder, "is a file, not a folder: pass the folder that holds it"))
+    except OSError as exc:
+        return Folder(folder, problem=Rejection(folder, f"the folder cannot be listed: {exc.strerror}"))
+    entries.sort()
+    return Folder(folder, tuple(entries))
 
 
-def _read(path: str, max_size: int) -> SourceFile | Rejection:
+def _entry_key(entry: os.DirEntry[str]) -> StatKey | None:
+    try:
+        return stat_key(entry.stat())
+    except OSError:
+        return None
+
+
+def stat_key(st: os.stat_result) -> StatKey:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode)
+
+
+def is_fresh(key: StatKey, taken_ns: int) -> bool:
+    """Changed within FRESH_NS of `taken_ns`: its stat data does not yet prove its content."""
+    return max(key[3], key[4]) > taken_ns - FRESH_NS
+
+
+def read(path: str, max_size: int) -> SourceFile | Rejection:
+    """One listed file's bytes and the stat data of exactly what was read, or why it was not read."""
     try:
         st = os.stat(path)
     except OSError as exc:
@@ -65,7 +109,8 @@ def _read(path: str, max_size: int) -> SourceFile | Rejection:
     except OSError as exc:
         return Rejection(path, f"cannot be opened: {exc.strerror}")
     try:
-        problem = _not_readable(os.fstat(fd), max_size)  # it may have been swapped since stat()
+        st = os.fstat(fd)  # it may have been swapped since stat()
+        problem = _not_readable(st, max_size)
         if problem:
             return Rejection(path, problem)
         with os.fdopen(fd, "rb", closefd=False) as handle:
@@ -76,7 +121,7 @@ def _read(path: str, max_size: int) -> SourceFile | Rejection:
         os.close(fd)
     if len(data) > max_size:
         return Rejection(path, _too_big(max_size))
-    return SourceFile(path, data)
+    return SourceFile(path, data, stat_key(st))
 
 
 def _stat_failure(path: str, exc: OSError) -> str:

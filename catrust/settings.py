@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import ssl
 from collections.abc import Mapping, Sequence
@@ -10,6 +11,8 @@ from .errors import ConfigError
 
 DEFAULT_CA_DIR = "/custom/ca"  # KEDA's folder
 DEFAULT_MAX_FILE_SIZE = 1024 * 1024
+DEFAULT_RELOAD_INTERVAL = 10.0  # seconds between on-access checks of the folders
+DEFAULT_WATCH_INTERVAL = 2.0  # seconds between a watcher's checks: a no-change check costs stats only
 SYSTEM_MODES = ("auto", "os", "certifi", "none")
 
 _TLS_VERSIONS = {
@@ -146,3 +149,24 @@ def parse_bool(value: str | bool, name: str = "value") -> bool:
     if value in _FALSE:
         return False
     raise ConfigError(f"{name}={value!r} is not a boolean: use true or false (also 1/0, t/f, TRUE/FALSE)")
+
+
+def reload_interval(env: Mapping[str, str] = os.environ) -> float:
+    """`CATRUST_RELOAD_INTERVAL`: at most how often (seconds) an access re-checks the folders; 0 never."""
+    raw = env.get("CATRUST_RELOAD_INTERVAL")
+    if not raw:
+        return DEFAULT_RELOAD_INTERVAL
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"CATRUST_RELOAD_INTERVAL={raw!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"CATRUST_RELOAD_INTERVAL={raw!r} must be 0 (never re-check) or a number of seconds")
+    return value
+
+
+def watch_interval(value: float) -> float:
+    """A watcher's polling interval: a positive number of seconds."""
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"interval={value!r} must be a positive number of seconds")
+    return value

@@ -11,18 +11,22 @@ import logging
 import os
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from . import bundle, context, policy, settings
 from . import system as system_roots
 from .model import Certificate, Duplicate, Rejection
 from .parse import parse
-from .scan import SourceFile, scan
+from .scan import Listing, StatKey, is_fresh, list_folders, read
 
 log = logging.getLogger("catrust")
 
 CaDirs = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+FileVerdicts = tuple[Certificate | Rejection, ...]  # what one folder entry gives, in block order
+FileKey = tuple[int, str]  # (folder index, name; "" for the folder itself): sorting gives scan order
+Files = dict[FileKey, FileVerdicts]
 
 
 class TrustStore:
@@ -55,37 +59,7 @@ class TrustStore:
     def load(cls, ca_dirs: CaDirs | None = None, *, system: str = "auto",
              max_file_size: int | None = None) -> TrustStore:
         """Scan the folders (argument, `CATRUST_CA_DIRS`, else `/custom/ca`), judge, merge, log."""
-        dirs = settings.ca_dirs(ca_dirs)
-        mode = settings.system_mode(system)
-        max_size = settings.max_file_size(max_file_size)
-        min_tls = settings.min_tls_version()
-        ciphers = settings.tls_ciphers()
-        now = datetime.now(timezone.utc)
-
-        scanned = scan(dirs, max_size)
-        custom: dict[str, Certificate] = {}
-        rejected: list[Rejection] = []
-        duplicates: list[Duplicate] = []
-        for entry in scanned.entries:
-            if isinstance(entry, Rejection):
-                rejected.append(entry)
-                continue
-            for item in _judge_file(entry, now):
-                if isinstance(item, Rejection):
-                    rejected.append(item)
-                elif item.fingerprint in custom:
-                    duplicates.append(Duplicate(item.path, item.block, item.fingerprint, item.subject,
-                                                first=custom[item.fingerprint].where))
-                else:
-                    custom[item.fingerprint] = item
-
-        roots = system_roots.load(mode)
-        store = cls(custom=list(custom.values()), system=roots.certificates, rejected=rejected,
-                    duplicates=duplicates, ca_dirs=dirs, missing_dirs=scanned.missing_dirs,
-                    system_source=roots.source, system_problems=roots.problems,
-                    platform_store=roots.platform_store, min_tls_version=min_tls, ciphers=ciphers)
-        store._log_summary()
-        return store
+        return Loader(ca_dirs, system=system, max_file_size=max_file_size).load()
 
     def pem(self) -> str:
         """The merged bundle: custom CAs first (each with `#` lines saying where from), then system roots."""
@@ -117,6 +91,12 @@ class TrustStore:
         """Write the bundle atomically (mode 0644), leaving the file alone when nothing changed."""
         target = os.fspath(path)
         bundle.write_atomic(target, self.pem().encode("ascii"))
+        return target
+
+    def write_custom_bundle(self, path: str | os.PathLike[str]) -> str:
+        """Write only the custom CAs, for consumers that add them to roots of their own (Node)."""
+        target = os.fspath(path)
+        bundle.write_atomic(target, bundle.render(self.custom).encode("ascii"))
         return target
 
     @property
@@ -152,25 +132,115 @@ def describe(item: Rejection, *, with_path: bool = True) -> str:
     return text
 
 
-def _judge_file(source: SourceFile, now: datetime) -> list[Certificate | Rejection]:
-    parsed = parse(source.path, source.data)
+def judge_file(path: str, data: bytes, now: datetime) -> FileVerdicts:
+    """Parse one file and judge each certificate in it: the unit a reload caches."""
+    parsed = parse(path, data)
     out: list[Certificate | Rejection] = list(parsed.rejected)
     for block in parsed.blocks:
         fingerprint = hashlib.sha256(block.der).hexdigest()
         if block.cert is None:
-            out.append(Rejection(source.path, block.error or "is not a readable certificate",
+            out.append(Rejection(path, block.error or "is not a readable certificate",
                                  block=block.number, fingerprint=fingerprint))
             continue
         subject = block.cert.subject.rfc4514_string()
         verdict = policy.judge(block.cert, now)
         if verdict.rejected:
-            out.append(Rejection(source.path, verdict.rejected, block=block.number,
+            out.append(Rejection(path, verdict.rejected, block=block.number,
                                  subject=subject, fingerprint=fingerprint))
             continue
         out.append(Certificate(
             der=block.der, fingerprint=fingerprint, subject=subject,
             issuer=block.cert.issuer.rfc4514_string(), not_after=block.cert.not_valid_after_utc,
-            origin="custom", path=source.path, block=block.number,
+            origin="custom", path=path, block=block.number,
             warnings=verdict.warnings + tuple(f"cryptography: {n}" for n in block.notes)))
     out.sort(key=lambda item: item.block or 0)
-    return out
+    return tuple(out)
+
+
+class _Cached(NamedTuple):
+    key: StatKey | None  # stat data of what was read (as listed, when it could not be read)
+    digest: bytes | None  # SHA-256 of the bytes read; None when it could not be read
+    verdicts: FileVerdicts
+    fresh: bool = False  # changed too recently for its stat data to prove its content
+
+
+class Loader:
+    """One way of loading: settings resolved and system roots read once, per-file verdicts cached.
+
+    `TrustStore.load` uses a Loader once; a reload keeps one, so that a check re-reads only the
+    files whose stat data changed, and re-judges only those whose bytes changed (a kubelet update
+    gives every file a new inode, usually for one changed file), and every store shares the roots.
+    """
+
+    def __init__(self, ca_dirs: CaDirs | None = None, *, system: str = "auto",
+                 max_file_size: int | None = None) -> None:
+        self.ca_dirs = settings.ca_dirs(ca_dirs)
+        mode = settings.system_mode(system)
+        self.max_file_size = settings.max_file_size(max_file_size)
+        self.min_tls_version = settings.min_tls_version()
+        self.ciphers = settings.tls_ciphers()
+        self.roots = system_roots.load(mode)
+        self._cache: dict[str, _Cached] = {}
+
+    def load(self) -> TrustStore:
+        listing = list_folders(self.ca_dirs)
+        files, _ = self.verdicts(listing)
+        return self.build(files, listing.missing_dirs)
+
+    def verdicts(self, listing: Listing) -> tuple[Files, bool]:
+        """The verdicts for every listed entry, reusing cached ones whose stat data is unchanged.
+
+        Also says whether they are all settled: only then does an equal listing later prove equal
+        content, since an entry changed very recently is read again (see scan.FRESH_NS).
+        """
+        now = datetime.now(timezone.utc)
+        files: Files = {}
+        cache: dict[str, _Cached] = {}
+        complete = True
+        for index, folder in enumerate(listing.folders):
+            if folder.problem:
+                files[(index, "")] = (folder.problem,)
+            for entry in folder.entries:
+                path = os.path.join(folder.path, entry.name)
+                hit = self._cache.get(path)
+                if hit is None or hit.fresh or hit.key != entry.key:
+                    hit = self._read_one(path, entry.key, hit, now)
+                    if hit.key is not None and is_fresh(hit.key, listing.taken_ns):
+                        hit = hit._replace(fresh=True)
+                complete = complete and not hit.fresh
+                cache[path] = hit
+                files[(index, entry.name)] = hit.verdicts
+        self._cache = cache
+        return files, complete
+
+    def _read_one(self, path: str, listed: StatKey | None, previous: _Cached | None, now: datetime) -> _Cached:
+        """Read one entry; parse and judge it only if its bytes differ from what was cached for it."""
+        source = read(path, self.max_file_size)
+        if isinstance(source, Rejection):
+            return _Cached(listed, None, (source,))
+        digest = hashlib.sha256(source.data).digest()
+        if previous is not None and previous.digest == digest:
+            return _Cached(source.key, digest, previous.verdicts)  # same bytes, new inode: no parsing
+        return _Cached(source.key, digest, judge_file(source.path, source.data, now))
+
+    def build(self, files: Mapping[FileKey, FileVerdicts], missing_dirs: Sequence[str]) -> TrustStore:
+        """Merge per-file verdicts (in key order) with the system roots: dedupe, keep rejections, log."""
+        custom: dict[str, Certificate] = {}
+        rejected: list[Rejection] = []
+        duplicates: list[Duplicate] = []
+        for key in sorted(files):
+            for item in files[key]:
+                if isinstance(item, Rejection):
+                    rejected.append(item)
+                elif item.fingerprint in custom:
+                    duplicates.append(Duplicate(item.path, item.block, item.fingerprint, item.subject,
+                                                first=custom[item.fingerprint].where))
+                else:
+                    custom[item.fingerprint] = item
+        store = TrustStore(custom=list(custom.values()), system=self.roots.certificates, rejected=rejected,
+                           duplicates=duplicates, ca_dirs=self.ca_dirs, missing_dirs=missing_dirs,
+                           system_source=self.roots.source, system_problems=self.roots.problems,
+                           platform_store=self.roots.platform_store, min_tls_version=self.min_tls_version,
+                           ciphers=self.ciphers)
+        store._log_summary()
+        return store

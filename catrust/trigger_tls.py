@@ -27,8 +27,7 @@ from . import settings
 from .defaults import default_store
 from .errors import CatrustError
 from .model import Rejection
-from .scan import SourceFile
-from .store import TrustStore, _judge_file, describe
+from .store import TrustStore, judge_file, describe
 
 log = logging.getLogger("catrust")
 
@@ -94,6 +93,7 @@ def _build(store: TrustStore, ca_data: bytes | None, cert: Material | None, cert
         if key_data is not None:
             _check_key(key_data, password)
         with _as_file(cert, cert_data) as cert_path, _as_file(key, key_data) as key_path:
+            assert cert_path is not None
             try:
                 ctx.load_cert_chain(cert_path, key_path, password)
             except ssl.SSLError as exc:
@@ -102,7 +102,7 @@ def _build(store: TrustStore, ca_data: bytes | None, cert: Material | None, cert
 
 
 def _judge_ca(data: bytes) -> list[bytes]:
-    items = _judge_file(SourceFile("ca", data), datetime.now(timezone.utc))
+    items = judge_file("ca", data, datetime.now(timezone.utc))
     refused = [describe(i) for i in items if isinstance(i, Rejection)]
     accepted = [i.der for i in items if not isinstance(i, Rejection)]
     if refused or not accepted:

@@ -94,11 +94,18 @@ def test_write_then_use(hostile: Path, tmp_path: Path) -> None:
     (["check"], {"CATRUST_MIN_TLS_VERSION": "SSL3"}, "CATRUST_MIN_TLS_VERSION"),
     (["check"], {"CATRUST_MAX_FILE_SIZE": "big"}, "CATRUST_MAX_FILE_SIZE"),
     (["--max-file-size", "-1", "check"], {}, "positive"),
+    (["watch", "--out", "bundle.pem", "--interval", "0"], {}, "positive"),
 ])
 def test_user_errors_are_one_clear_line(args: list[str], env: dict[str, str], words: str) -> None:
     result = run("--system", "none", *args, env=env)
     assert result.returncode in (1, 2) and words in result.stderr
     assert result.stderr.startswith("catrust: error: ")
+
+
+def test_watch_that_cannot_write_its_bundle_stops_at_once(tmp_path: Path) -> None:
+    result = run("--ca-dir", str(tmp_path), "--system", "none", "watch", "--out", str(tmp_path / "no" / "b.pem"))
+    assert result.returncode == 1 and result.stderr.startswith("catrust: error: cannot write")
+    assert result.stdout == ""
 
 
 def test_folders_from_the_environment_and_from_arguments_agree(hostile: Path) -> None:

@@ -34,9 +34,10 @@ def test_environ_points_at_the_merged_and_custom_bundles(ca_dir: Path, ca: CA, t
         "-----END CERTIFICATE-----\n")[0] + "-----END CERTIFICATE-----\n"
 
 
-def test_no_node_variable_without_custom_cas(tmp_path: Path) -> None:
-    store = TrustStore.load(str(tmp_path), system="certifi")
-    assert "NODE_EXTRA_CA_CERTS" not in catrust.environ(store)
+def test_no_node_variable_without_custom_cas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATRUST_CA_DIRS", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert "NODE_EXTRA_CA_CERTS" not in catrust.environ()
 
 
 def test_env_output_evald_in_a_shell_makes_curl_and_requests_trust_the_custom_ca(

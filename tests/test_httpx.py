@@ -45,9 +45,10 @@ def test_clients_share_one_context_that_is_not_the_plain_one(trusted: CA) -> Non
     ctx_a = a._transport._pool._ssl_context  # type: ignore[attr-defined]
     ctx_b = b._transport._pool._ssl_context  # type: ignore[attr-defined]
     # httpcore sets ALPN on the context it is given: plain and HTTP/2 clients never share one.
+    # Clients hold a CurrentTrust that hands each new connection to the shared context in force.
     assert ctx_a is ctx_b and ctx_a is not catrust.ssl_context()
-    assert catrust.default_store().ssl_context(alpn=("http/1.1",)) is ctx_a
-    assert catrust.default_store().ssl_context(alpn=("http/1.1", "h2")) is not ctx_a
+    assert catrust.default_store().ssl_context(alpn=("http/1.1",)) is ctx_a.current()
+    assert catrust.default_store().ssl_context(alpn=("http/1.1", "h2")) is not ctx_a.current()
 
 
 @pytest.mark.parametrize("kwarg", ["verify", "cert"])

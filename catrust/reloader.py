@@ -1,0 +1,125 @@
+"""Step 5, follow the folders: notice changes cheaply, and never lose trust to a half-finished update.
+
+The rule: trust is added at once; trust is removed only once the folders have shown the same
+content for `settle` seconds. A half-finished update (a folder briefly missing or empty, a file
+cut short mid-write, files unreadable, a script between its `rm` and its `cp`, a Kubernetes
+`..data` swap caught between its steps) lasts milliseconds, so it never removes a CA; a complete
+update that removes one stays, so the removal is applied by the first check `settle` seconds
+later. Meanwhile the CAs it would remove are kept, and logged (a WARNING when the folder looks
+broken). A state that persists is what a freshly started process would load, and where every
+running process ends up. Telling the two apart by content alone is impossible: a file cut between
+two certificates looks complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+
+from .model import Certificate, Rejection
+from .scan import Listing, list_folders
+from .store import FileKey, Files, Loader, TrustStore
+
+log = logging.getLogger("catrust")
+
+SETTLE_SECONDS = 2.0
+
+
+class Reloader:
+    """Follows the folders of one Loader: each `check()` returns a new store when the trust changed.
+
+    Not thread-safe: one caller at a time (the process-wide default and the CLI each serialize).
+    """
+
+    def __init__(self, loader: Loader, *, settle: float = SETTLE_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.loader = loader
+        self.settle = settle
+        self.store: TrustStore | None = None  # the trust in force
+        self.generation = -1  # 0 for the first store, +1 for each applied change
+        self._clock = clock
+        self._listing: Listing | None = None
+        self._complete = False
+        self._seen: tuple[Files, tuple[str, ...]] = ({}, ())  # the files and missing folders last seen
+        self._seen_since = 0.0
+        self._applied: Files | None = None  # what the store in force was built from
+        self._holding = False
+
+    def check(self) -> TrustStore | None:
+        """Look at the folders; return the new store if the trust changed (the first call always does)."""
+        now = self._clock()
+        listing = list_folders(self.loader.ca_dirs)
+        new_state = False
+        if listing == self._listing and self._complete:
+            if not self._holding:
+                return None  # the common case: stat data only, nothing read or parsed
+        else:
+            files, self._complete = self.loader.verdicts(listing)
+            self._listing = listing
+            seen = (files, tuple(listing.missing_dirs))
+            if seen != self._seen or self._applied is None:
+                self._seen, self._seen_since, new_state = seen, now, True
+        return self._apply(now, new_state)
+
+    def _apply(self, now: float, new_state: bool) -> TrustStore | None:
+        files, missing = self._seen
+        settled = self._applied is None or now - self._seen_since >= self.settle
+        kept = {} if settled else self._kept(files)
+        if kept and new_state:  # once per state, not on every check
+            self._log_kept(kept, files, missing)
+        elif self._holding and settled:
+            log.info("the CA folders have looked the same for %g s: applying the removal", self.settle)
+        self._holding = bool(kept)
+        effective = {key: files.get(key, ()) + kept.get(key, ()) for key in files.keys() | kept.keys()}
+        if effective == self._applied:
+            return None
+        kept_from = {self.loader.ca_dirs[index] for index, _ in kept}
+        store = self.loader.build(effective, [d for d in missing if d not in kept_from])
+        self._applied = effective
+        if self.store is not None and store.digest == self.store.digest:
+            return None  # only rejections or warnings changed: the trust in force stays
+        self.store = store
+        self.generation += 1
+        return store
+
+    def _kept(self, files: Files) -> dict[FileKey, tuple[Certificate, ...]]:
+        """Per file of the trust in force, the CAs that the folders no longer provide anywhere."""
+        assert self._applied is not None
+        provided = {item.fingerprint for verdicts in files.values() for item in verdicts
+                    if isinstance(item, Certificate)}
+        kept: dict[FileKey, tuple[Certificate, ...]] = {}
+        for key, verdicts in self._applied.items():
+            lost = tuple(item for item in verdicts
+                         if isinstance(item, Certificate) and item.fingerprint not in provided)
+            if lost:
+                kept[key] = lost
+        return kept
+
+    def _log_kept(self, kept: dict[FileKey, tuple[Certificate, ...]], files: Files, missing: tuple[str, ...]) -> None:
+        reasons: list[str] = []
+        broken = False
+        for index, name in kept:
+            why, looks_broken = _why_gone(index, name, files, missing, self.loader.ca_dirs[index])
+            broken = broken or looks_broken
+            reasons.append(f"{os.path.join(self.loader.ca_dirs[index], name)} ({why})")
+        log.log(logging.WARNING if broken else logging.INFO,
+                "keeping %d CA(s) that the CA folders no longer provide until the folders have looked the same "
+                "for %g s, so that a half-finished update cannot remove trust: %s",
+                sum(len(c) for c in kept.values()), self.settle, "; ".join(reasons))
+
+
+def _why_gone(index: int, name: str, files: Files, missing: tuple[str, ...], folder: str) -> tuple[str, bool]:
+    """Why a file's CAs are no longer provided, and whether that looks like a broken folder."""
+    if folder in missing:
+        return f"the folder {folder} is missing", True
+    problem = files.get((index, ""))
+    if problem:
+        return "; ".join(r.reason for r in problem if isinstance(r, Rejection)), True
+    if not any(key[0] == index for key in files):
+        return f"the folder {folder} is empty", True
+    rejections = [r.reason for r in files.get((index, name), ()) if isinstance(r, Rejection)]
+    if rejections:
+        return "; ".join(rejections), True
+    return ("the file is gone" if (index, name) not in files else "its certificates changed"), False

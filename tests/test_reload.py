@@ -1,0 +1,473 @@
+"""Trust follows the folder: changes apply without a restart, and a half-finished update never removes trust.
+
+Every trust decision is proven by a real handshake on 127.0.0.1. Folders change the way the
+kubelet changes a mounted Secret (`..data` swapped atomically) and the way people edit files.
+The settle rule's time comes from a fake clock, so no test depends on how fast the machine is;
+the watcher and the sidecar run on the real clock, with generous bounded waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from certkit import CA
+from kubelet import edit, publish
+from tlsserver import handshake, tls_server
+
+import catrust
+import catrust.defaults
+import catrust.scan
+import catrust.store
+from catrust import ConfigError
+from catrust.reloader import SETTLE_SECONDS, Reloader
+from catrust.store import Loader
+
+REPO = Path(__file__).resolve().parent.parent
+A, B, C = CA("reload a"), CA("reload b"), CA("reload c")
+Update = Callable[[Path, dict[str, bytes]], None]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(catrust.defaults, "_clock", fake)
+    return fake
+
+
+@pytest.fixture
+def folder(ca_dir: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Path:
+    """The process-wide trust reads this folder, on the fake clock."""
+    monkeypatch.setenv("CATRUST_CA_DIRS", str(ca_dir))
+    return ca_dir
+
+
+@pytest.fixture(params=[publish, edit], ids=["kubelet", "plain-edit"])
+def update(request: pytest.FixtureRequest) -> Update:
+    return request.param  # type: ignore[no-any-return]
+
+
+def refused(ctx: ssl.SSLContext, port: int) -> None:
+    with pytest.raises(ssl.SSLCertVerificationError, match="certificate verify failed"):
+        handshake(ctx, port)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+def toggle_b(folder: Path, clock: FakeClock, i: int) -> None:
+    """One applied change: B comes (even i) or goes (odd i); a removal applies once the folder settled."""
+    publish(folder, {"a.pem": A.cert_pem, **({"b.pem": B.cert_pem} if i % 2 == 0 else {})})
+    catrust.reload()
+    clock.advance(SETTLE_SECONDS)
+    catrust.reload()
+
+
+# --- add, remove, replace: through ssl_context() -------------------------------------------------
+
+def test_an_added_ca_works_after_a_reload_without_restart(folder: Path, update: Update) -> None:
+    update(folder, {"a.pem": A.cert_pem})
+    with tls_server(B.issue()) as port:
+        before = catrust.ssl_context()
+        refused(before, port)
+        update(folder, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
+        assert catrust.reload() and catrust.generation() == 1
+        handshake(catrust.ssl_context(), port)
+        refused(before, port)  # a context someone holds is never changed
+
+
+def test_a_removed_ca_stops_working_once_the_folder_has_settled(folder: Path, update: Update,
+                                                                clock: FakeClock) -> None:
+    update(folder, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
+    with tls_server(B.issue()) as port:
+        handshake(catrust.ssl_context(), port)
+        update(folder, {"a.pem": A.cert_pem})
+        assert not catrust.reload()  # kept until the folder has looked the same for SETTLE_SECONDS
+        handshake(catrust.ssl_context(), port)
+        clock.advance(SETTLE_SECONDS)
+        assert catrust.reload() and catrust.generation() == 1
+        refused(catrust.ssl_context(), port)
+
+
+def test_a_replaced_ca_works_at_once_and_the_old_one_goes_once_settled(folder: Path, update: Update,
+                                                                       clock: FakeClock) -> None:
+    update(folder, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
+    with tls_server(B.issue()) as port_b, tls_server(C.issue()) as port_c:
+        refused(catrust.ssl_context(), port_c)
+        update(folder, {"a.pem": A.cert_pem, "b.pem": C.cert_pem})
+        assert catrust.reload()
+        handshake(catrust.ssl_context(), port_c)
+        handshake(catrust.ssl_context(), port_b)
+        clock.advance(SETTLE_SECONDS)
+        assert catrust.reload() and catrust.generation() == 2
+        handshake(catrust.ssl_context(), port_c)
+        refused(catrust.ssl_context(), port_b)
+
+
+# --- through an httpx client made before the change ----------------------------------------------
+
+def test_an_existing_httpx_client_uses_the_new_trust_for_new_connections(folder: Path, clock: FakeClock) -> None:
+    publish(folder, {"a.pem": A.cert_pem})
+    with tls_server(B.issue()) as port, catrust.httpx_client(timeout=10) as client:
+        url = f"https://localhost:{port}/"  # the server closes every connection: each request is a new one
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            client.get(url)
+        publish(folder, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
+        assert catrust.reload()
+        assert client.get(url).text == "ok"
+        publish(folder, {"a.pem": A.cert_pem})
+        catrust.reload()
+        clock.advance(SETTLE_SECONDS)
+        assert catrust.reload()
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            client.get(url)
+
+
+def test_an_existing_async_httpx_client_uses_the_new_trust_for_new_connections(folder: Path,
+                                                                               clock: FakeClock) -> None:
+    publish(folder, {"a.pem": A.cert_pem})
+
+    async def scenario(url: str) -> None:
+        async with catrust.httpx_async_client(timeout=10) as client:
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                await client.get(url)
+            publish(folder, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
+            assert catrust.reload()
+            assert (await client.get(url)).text == "ok"
+            publish(folder, {"a.pem": A.cert_pem})
+            catrust.reload()
+            clock.advance(SETTLE_SECONDS)
+            assert catrust.reload()
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                await client.get(url)
+
+    with tls_server(B.issue()) as port:
+        asyncio.run(scenario(f"https://localhost:{port}/"))
+
+
+# --- under load -----------------------------------------------------------------------------------
+
+def test_200_reloads_while_threads_handshake_with_a_ca_that_stays(folder: Path, clock: FakeClock, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    roots = tmp_path / "roots.pem"
+    roots.write_bytes(CA("stand-in system root").cert_pem)
+    monkeypatch.setenv("SSL_CERT_FILE", str(roots))  # one system root: a context builds in ~1 ms, not 16
+    publish(folder, {"a.pem": A.cert_pem})
+    stop = threading.Event()
+    failures: list[BaseException] = []
+    successes: list[int] = []
+
+    with tls_server(A.issue()) as port:
+        def handshakes() -> None:
+            while not stop.is_set():
+                try:
+                    handshake(catrust.ssl_context(), port)  # the context in force, which may be swapped
+                except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                    failures.append(exc)
+                    return
+                successes.append(1)
+
+        def requests() -> None:
+            with catrust.httpx_client(timeout=10) as client:
+                while not stop.is_set():
+                    try:
+                        assert client.get(f"https://localhost:{port}/").text == "ok"
+                    except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                        failures.append(exc)
+                        return
+                    successes.append(1)
+
+        threads = [threading.Thread(target=handshakes) for _ in range(3)] + [threading.Thread(target=requests)]
+        for t in threads:
+            t.start()
+        try:
+            for i in range(200):
+                toggle_b(folder, clock, i)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(60)
+    assert failures == []
+    assert successes and catrust.generation() == 200
+
+
+def test_a_reader_polling_the_bundle_file_only_ever_sees_a_whole_bundle(folder: Path, clock: FakeClock,
+                                                                        tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATRUST_BUNDLE_PATH", str(tmp_path / "ca-bundle.pem"))
+    publish(folder, {"a.pem": A.cert_pem})
+    path = catrust.ca_bundle_path()
+    written = {catrust.default_store().pem()}
+    catrust.on_change(lambda store: written.add(store.pem()))
+    seen: set[str] = set()
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            with open(path, encoding="ascii") as handle:
+                seen.add(handle.read())
+
+    reader = threading.Thread(target=poll)
+    reader.start()
+    try:
+        for i in range(100):
+            toggle_b(folder, clock, i)
+            assert catrust.ca_bundle_path() == path  # the path stays; its content follows the trust
+    finally:
+        stop.set()
+        reader.join(60)
+    assert len(written) == 2 and seen and seen <= written
+    assert Path(path).read_text() == catrust.default_store().pem()
+
+
+# --- last known good ------------------------------------------------------------------------------
+
+def _dangle(folder: Path) -> None:
+    (folder / "ab.pem").unlink()
+    (folder / "ab.pem").symlink_to("..data/ab.pem")
+
+
+BOTH = A.cert_pem + B.cert_pem
+HALF_FINISHED: dict[str, tuple[Callable[[Path], object], str, int]] = {
+    "folder vanished": (shutil.rmtree, "is missing", logging.WARNING),
+    "folder emptied": (lambda f: (f / "ab.pem").unlink(), "is empty)", logging.WARNING),
+    "file emptied": (lambda f: (f / "ab.pem").write_bytes(b""), "(is empty)", logging.WARNING),
+    "file cut mid-block": (lambda f: (f / "ab.pem").write_bytes(BOTH[:len(A.cert_pem) + 200]),
+                           "no matching END line", logging.WARNING),
+    "file cut between blocks": (lambda f: (f / "ab.pem").write_bytes(A.cert_pem), "certificates changed", logging.INFO),
+    "link left dangling": (_dangle, "dangling symbolic link", logging.WARNING),
+}
+
+
+@pytest.mark.parametrize("state", HALF_FINISHED)
+def test_a_half_finished_update_keeps_the_last_good_trust(folder: Path, clock: FakeClock, state: str,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    break_it, words, level = HALF_FINISHED[state]
+    (folder / "ab.pem").write_bytes(BOTH)
+    caplog.set_level(logging.INFO, logger="catrust")
+    with tls_server(A.issue()) as port_a, tls_server(B.issue()) as port_b:
+        handshake(catrust.ssl_context(), port_b)
+        break_it(folder)
+        assert not catrust.reload()
+        handshake(catrust.ssl_context(), port_a)
+        handshake(catrust.ssl_context(), port_b)
+        kept = [r for r in caplog.records if r.getMessage().startswith("keeping")]
+        assert len(kept) == 1 and words in kept[0].getMessage() and kept[0].levelno == level
+        # The update completes: no CA was lost, so no change is applied.
+        folder.mkdir(exist_ok=True)
+        (folder / "ab.pem").unlink(missing_ok=True)
+        (folder / "ab.pem").write_bytes(BOTH)
+        clock.advance(SETTLE_SECONDS)
+        assert not catrust.reload() and catrust.generation() == 0
+        handshake(catrust.ssl_context(), port_a)
+        handshake(catrust.ssl_context(), port_b)
+
+
+def test_a_folder_that_stays_gone_ends_as_a_fresh_start_would_see_it(folder: Path, clock: FakeClock) -> None:
+    (folder / "a.pem").write_bytes(A.cert_pem)
+    with tls_server(A.issue()) as port:
+        handshake(catrust.ssl_context(), port)
+        shutil.rmtree(folder)
+        assert not catrust.reload()
+        clock.advance(SETTLE_SECONDS)
+        assert catrust.reload()
+        refused(catrust.ssl_context(), port)  # system roots only, and verification still on
+        assert catrust.default_store().missing_dirs == (str(folder),)
+
+
+# --- callbacks, generation, intervals, the bundle path ---------------------------------------------
+
+def test_on_change_runs_after_the_swap_with_the_bundle_already_rewritten(
+        folder: Path, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("CATRUST_BUNDLE_PATH", str(tmp_path / "ca-bundle.pem"))
+    (folder / "a.pem").write_bytes(A.cert_pem)
+    path = catrust.ca_bundle_path()
+    calls: list[tuple[catrust.TrustStore, int, catrust.TrustStore, str]] = []
+
+    def broken(store: catrust.TrustStore) -> None:
+        raise RuntimeError("a bug in someone's callback")
+
+    def record(store: catrust.TrustStore) -> None:
+        calls.append((store, catrust.generation(), catrust.default_store(), Path(path).read_text()))
+
+    catrust.on_change(broken)
+    remove = catrust.on_change(record)
+    assert catrust.generation() == 0
+    (folder / "b.pem").write_bytes(B.cert_pem)
+    assert catrust.reload()
+    [(store, generation, in_force, on_disk)] = calls
+    assert generation == 1 and in_force is store and on_disk == store.pem()
+    assert "an on_change callback failed" in caplog.text
+    remove()
+    (folder / "c.pem").write_bytes(C.cert_pem)
+    assert catrust.reload() and catrust.generation() == 2 and len(calls) == 1
+
+
+def test_accesses_recheck_the_folder_once_the_interval_has_passed(folder: Path, clock: FakeClock,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATRUST_RELOAD_INTERVAL", "5")
+    (folder / "a.pem").write_bytes(A.cert_pem)
+    with tls_server(B.issue()) as port:
+        ctx = catrust.ssl_context()
+        (folder / "b.pem").write_bytes(B.cert_pem)
+        clock.advance(4.9)
+        assert catrust.ssl_context() is ctx
+        clock.advance(0.1)
+        handshake(catrust.ssl_context(), port)
+        assert catrust.generation() == 1
+
+
+def test_interval_zero_turns_checks_on_access_off_but_reload_still_works(folder: Path, clock: FakeClock,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATRUST_RELOAD_INTERVAL", "0")
+    (folder / "a.pem").write_bytes(A.cert_pem)
+    ctx = catrust.ssl_context()
+    (folder / "b.pem").write_bytes(B.cert_pem)
+    clock.advance(1e6)
+    assert catrust.ssl_context() is ctx and catrust.generation() == 0
+    assert catrust.reload() and catrust.ssl_context() is not ctx
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf"])
+def test_an_invalid_reload_interval_is_an_error(folder: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("CATRUST_RELOAD_INTERVAL", value)
+    with pytest.raises(ConfigError, match="CATRUST_RELOAD_INTERVAL"):
+        catrust.ssl_context()
+
+
+def test_the_default_bundle_path_stays_and_follows_the_trust(folder: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (folder / "a.pem").write_bytes(A.cert_pem)
+    path = catrust.ca_bundle_path()
+    (folder / "b.pem").write_bytes(B.cert_pem)
+    assert catrust.reload()
+    assert catrust.ca_bundle_path() == path and Path(path).read_text() == catrust.default_store().pem()
+    with tls_server(B.issue()) as port:
+        handshake(ssl.create_default_context(cafile=path), port)
+
+
+# --- change detection -----------------------------------------------------------------------------
+
+def test_only_changed_files_are_read_again(ca_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = [f"ca-{i:02}.pem" for i in range(20)]
+    for name in names:
+        (ca_dir / name).write_bytes(A.cert_pem)
+    reads: list[str] = []
+    real_read = catrust.store.read
+
+    def counting_read(path: str, max_size: int) -> object:
+        reads.append(os.path.basename(path))
+        return real_read(path, max_size)
+
+    monkeypatch.setattr(catrust.store, "read", counting_read)
+    follower = Reloader(Loader(str(ca_dir), system="none"))
+    monkeypatch.setattr(catrust.scan, "FRESH_NS", 10**18)  # every file counts as just written
+    assert follower.check() is not None and sorted(reads) == names
+    reads.clear()
+    assert follower.check() is None and sorted(reads) == names  # timestamps too coarse to trust yet
+    monkeypatch.setattr(catrust.scan, "FRESH_NS", 0)  # every file counts as old
+    follower.check()
+    reads.clear()
+    assert follower.check() is None and reads == []  # stat data alone
+    (ca_dir / "ca-07.pem").write_bytes(B.cert_pem)
+    assert follower.check() is not None and reads == ["ca-07.pem"]
+
+
+def test_a_kubelet_update_judges_again_only_the_file_whose_bytes_changed(ca_dir: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(ca_dir, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
+    judged: list[str] = []
+    real_judge = catrust.store.judge_file
+
+    def counting_judge(path: str, data: bytes, now: object) -> object:
+        judged.append(os.path.basename(path))
+        return real_judge(path, data, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catrust.store, "judge_file", counting_judge)
+    follower = Reloader(Loader(str(ca_dir), system="none"))
+    follower.check()
+    judged.clear()
+    publish(ca_dir, {"a.pem": A.cert_pem, "b.pem": C.cert_pem})  # every file gets a new inode
+    store = follower.check()
+    assert store is not None and judged == ["b.pem"]
+    assert {c.subject for c in store.custom} == {ca.cert.subject.rfc4514_string() for ca in (A, B, C)}  # B kept
+
+
+# --- the background watcher and the sidecar, on the real clock ------------------------------------
+
+def test_watch_follows_changes_in_the_background(ca_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATRUST_CA_DIRS", str(ca_dir))
+    publish(ca_dir, {"a.pem": A.cert_pem})
+    with tls_server(B.issue()) as port, catrust.watch(interval=0.05) as watcher:
+        publish(ca_dir, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
+        wait_until(lambda: catrust.generation() == 1)
+        handshake(catrust.ssl_context(), port)
+        publish(ca_dir, {"a.pem": A.cert_pem})
+        wait_until(lambda: catrust.generation() == 2)  # after the real SETTLE_SECONDS
+        refused(catrust.ssl_context(), port)
+    assert not watcher.running
+
+
+def test_watch_needs_a_positive_interval() -> None:
+    with pytest.raises(ConfigError, match="positive"):
+        catrust.watch(interval=0)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_watch_sidecar_keeps_the_bundle_current_and_stops_cleanly(ca_dir: Path, tmp_path: Path,
+                                                                  signum: signal.Signals) -> None:
+    out = tmp_path / "shared" / "ca-bundle.pem"
+    out.parent.mkdir()
+    publish(ca_dir, {"a.pem": A.cert_pem})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CATRUST_")}
+    command = [sys.executable, "-m", "catrust", "--ca-dir", str(ca_dir), "--system", "none",
+               "watch", "--out", str(out), "--interval", "0.05"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                          cwd=REPO) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        lines: queue.Queue[str] = queue.Queue()
+        reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or ()])
+        reader.start()
+        try:
+            assert lines.get(timeout=60).startswith(f"generation 0: wrote {out}: 1 certificates (1 custom, 0 system)")
+            with tls_server(B.issue()) as port:
+                refused(ssl.create_default_context(cafile=str(out)), port)
+                publish(ca_dir, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
+                assert lines.get(timeout=60).startswith(f"generation 1: wrote {out}: 2 certificates")
+                handshake(ssl.create_default_context(cafile=str(out)), port)
+        finally:
+            proc.send_signal(signum)
+            returncode = proc.wait(timeout=60)
+            reader.join(60)
+        stderr = proc.stderr.read()
+    assert returncode == 0 and "Traceback" not in stderr
