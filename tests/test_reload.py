@@ -471,3 +471,19 @@ def test_watch_sidecar_keeps_the_bundle_current_and_stops_cleanly(ca_dir: Path, 
             reader.join(60)
         stderr = proc.stderr.read()
     assert returncode == 0 and "Traceback" not in stderr
+
+
+def test_per_trigger_contexts_are_built_on_the_trust_in_force(folder: Path, update: Update) -> None:
+    """tls_context() caches per store: after a change the next call builds on the new trust."""
+    update(folder, {"a.pem": A.cert_pem})
+    trigger_ca = CA("trigger ca")
+    before = catrust.tls_context(ca=trigger_ca.cert_pem)
+    assert catrust.tls_context(ca=trigger_ca.cert_pem) is before
+    with tls_server(B.issue()) as port:
+        refused(before, port)
+        update(folder, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
+        assert catrust.reload()
+        after = catrust.tls_context(ca=trigger_ca.cert_pem)
+        assert after is not before
+        handshake(after, port)
+        refused(before, port)
