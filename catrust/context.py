@@ -6,10 +6,20 @@ import functools
 import hashlib
 import logging
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from .errors import CatrustError
+
 log = logging.getLogger("catrust")
+
+# What an SDK could change on a context it is given, and so for every other client sharing it.
+_GUARDED_SETTINGS = frozenset({
+    "check_hostname", "verify_mode", "verify_flags", "options", "minimum_version", "maximum_version",
+    "sni_callback", "keylog_filename", "post_handshake_auth", "hostname_checks_common_name", "num_tickets",
+    "sslsocket_class", "sslobject_class", "catrust_server_name"})
+_GUARDED_METHODS = ("load_cert_chain", "load_verify_locations", "load_default_certs", "set_default_verify_paths",
+                    "set_ciphers", "set_ecdh_curve", "load_dh_params", "set_servername_callback", "set_npn_protocols")
 
 
 def build(ders: Sequence[bytes], *, min_version: ssl.TLSVersion, platform_store: bool = False,
@@ -40,6 +50,18 @@ def build(ders: Sequence[bytes], *, min_version: ssl.TLSVersion, platform_store:
     return ctx
 
 
+def freeze(ctx: ssl.SSLContext) -> ssl.SSLContext:
+    """From now on `ctx` refuses every change: it is about to be shared.
+
+    SDKs configure the context they are given, per connection (urllib3 sets `verify_mode` and
+    may clear `check_hostname`; httpx loads client certificates into it): on a shared context that
+    would change, or switch off, verification for every other client. Setting a value to what it
+    already is stays allowed, since that is what well-behaved SDKs do on every connection.
+    """
+    ctx.catrust_frozen = True  # type: ignore[attr-defined]
+    return ctx
+
+
 def _load_one_by_one(ctx: ssl.SSLContext, ders: Sequence[bytes]) -> None:
     """The bulk load stops at the first certificate OpenSSL refuses; skip just that one instead.
 
@@ -51,6 +73,51 @@ def _load_one_by_one(ctx: ssl.SSLContext, ders: Sequence[bytes]) -> None:
             ctx.load_verify_locations(cadata=der)
         except ssl.SSLError as exc:
             log.warning("OpenSSL refused a certificate (sha256 %s): %s", hashlib.sha256(der).hexdigest(), exc)
+
+
+class FrozenContextError(CatrustError):
+    """An SDK (or caller) tried to change a context catrust shares."""
+
+
+def _refuse(what: str) -> FrozenContextError:
+    return FrozenContextError(
+        f"refused to change {what} on a context catrust shares: the change would reach every client "
+        "using it. Ask catrust.tls_context(...) for a context of your own (client certificate, extra CA, "
+        "server name, TLS version, or unsafe_ssl=True by name)")
+
+
+class _Frozen:
+    """Mixin for every context catrust builds: once `freeze()`d, settings and loads are refused."""
+
+    catrust_frozen = False
+    catrust_alpn: tuple[str, ...] = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.catrust_frozen and name in _GUARDED_SETTINGS | {"catrust_frozen"} and getattr(self, name) != value:
+            raise _refuse(name)
+        super().__setattr__(name, value)
+
+    def set_alpn_protocols(self, protocols: Sequence[str]) -> None:
+        if self.catrust_frozen:
+            if tuple(protocols) != self.catrust_alpn:  # the same list, set per connection, is a no-op
+                raise _refuse(f"the ALPN protocols (to {list(protocols)})")
+            return
+        super().set_alpn_protocols(protocols)  # type: ignore[misc]
+        self.catrust_alpn = tuple(protocols)
+
+
+def _guarded(name: str) -> Callable[..., Any]:
+    def method(self: _Frozen, *args: Any, **kwargs: Any) -> Any:
+        if self.catrust_frozen:
+            raise _refuse(f"{name}()")
+        return getattr(super(_Frozen, self), name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+for _name in _GUARDED_METHODS:
+    setattr(_Frozen, _name, _guarded(_name))
 
 
 class _PinnedServerName:
@@ -77,6 +144,5 @@ def _context_class(platform_store: bool, pinned_name: bool) -> type[ssl.SSLConte
         import truststore  # macOS/Windows only: on Linux it reloads paths on every handshake
 
         base = truststore.SSLContext
-    if not pinned_name:
-        return base
-    return type(f"PinnedName{base.__name__}", (_PinnedServerName, base), {})
+    mixins: tuple[type, ...] = (_Frozen, _PinnedServerName) if pinned_name else (_Frozen,)
+    return type(f"Catrust{base.__name__}", (*mixins, base), {})

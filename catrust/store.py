@@ -77,7 +77,7 @@ class TrustStore:
         with self._lock:
             ctx = self._contexts.get(alpn)
             if ctx is None:
-                ctx = self._contexts[alpn] = self.new_context(alpn=alpn)
+                ctx = self._contexts[alpn] = context.freeze(self.new_context(alpn=alpn))
             return ctx
 
     def new_context(self, extra: Sequence[bytes] = (), *, min_version: ssl.TLSVersion | None = None,

@@ -24,6 +24,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from . import settings
+from .context import freeze
 from .defaults import default_store
 from .errors import CatrustError
 from .model import Rejection
@@ -82,10 +83,9 @@ def _build(store: TrustStore, ca_data: bytes | None, cert: Material | None, cert
            key: Material | None, key_data: bytes | None, password: str | bytes | None,
            server_name: str | None, version: ssl.TLSVersion | None, unsafe: bool) -> ssl.SSLContext:
     if unsafe:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx = store.new_context([], min_version=version)
         ctx.check_hostname = False  # unsafe_ssl=True was asked for by name
         ctx.verify_mode = ssl.CERT_NONE  # unsafe_ssl=True was asked for by name
-        ctx.minimum_version = version or store.min_tls_version
     else:
         extra = _judge_ca(ca_data) if ca_data is not None else []
         ctx = store.new_context(extra, min_version=version, server_name=server_name)
@@ -98,7 +98,7 @@ def _build(store: TrustStore, ca_data: bytes | None, cert: Material | None, cert
                 ctx.load_cert_chain(cert_path, key_path, password)
             except ssl.SSLError as exc:
                 raise CatrustError(_client_cert_problem(exc)) from None
-    return ctx
+    return freeze(ctx)  # cached, so shared by every caller with the same inputs
 
 
 def _judge_ca(data: bytes) -> list[bytes]:

@@ -79,8 +79,7 @@ def test_ca_whose_key_usage_forbids_signing_is_rejected_and_really_fails(ca_dir:
     crippled = CA(key_usage=False)
     assert "no keyCertSign" in only_rejection(ca_dir, crippled.cert_pem)
     ctx = TrustStore(custom=[], system=[], rejected=[], duplicates=[], ca_dirs=[], missing_dirs=[],
-                     system_source="none").ssl_context()
-    ctx.load_verify_locations(cadata=der(crippled.cert))  # what trusting it anyway would give
+                     system_source="none").new_context([der(crippled.cert)])  # what trusting it anyway would give
     with tls_server(crippled.issue()) as port, pytest.raises(ssl.SSLCertVerificationError):
         handshake(ctx, port)
 
@@ -123,7 +122,7 @@ def test_strict_mode_warnings_predict_what_strict_verification_refuses(ca_dir: P
     (warning,) = only_warnings(ca_dir, odd.cert_pem)
     assert words in warning and "VERIFY_X509_STRICT" in warning
     ctx = load(ca_dir).ssl_context()
-    strict = TrustStore.load(str(ca_dir), system="none").ssl_context()
+    strict = load(ca_dir).new_context()  # a context of our own: the shared one refuses changes
     strict.verify_flags |= ssl.VERIFY_X509_STRICT
     with tls_server(odd.issue()) as port:
         handshake(ctx, port)
@@ -133,7 +132,7 @@ def test_strict_mode_warnings_predict_what_strict_verification_refuses(ca_dir: P
 
 def test_a_certificate_without_warnings_passes_strict_verification(ca_dir: Path, ca: CA) -> None:
     (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
-    strict = load(ca_dir).ssl_context()
+    strict = load(ca_dir).new_context()
     strict.verify_flags |= ssl.VERIFY_X509_STRICT
     with tls_server(ca.issue()) as port:
         handshake(strict, port)
