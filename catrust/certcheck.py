@@ -18,6 +18,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from . import policy
 from .certdir import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY, CertFiles
+from .model import name_text
 from .parse import parse
 
 PrivateKey = CertificateIssuerPrivateKeyTypes
@@ -155,7 +156,7 @@ def _leaf_problems(leaf: x509.Certificate, intermediates: Sequence[x509.Certific
     elif leaf.not_valid_before_utc > now:
         problems.append(f"{TLS_CRT} is not valid until {leaf.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
     if anchors and not _chains_to(leaf, intermediates, anchors, now):
-        problems.append(f"{TLS_CRT} is not issued by a CA in {CA_CRT} (its issuer: {leaf.issuer.rfc4514_string()})")
+        problems.append(f"{TLS_CRT} is not issued by a CA in {CA_CRT} (its issuer: {name_text(leaf.issuer)})")
     try:
         usages = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:

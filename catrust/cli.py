@@ -16,7 +16,7 @@ from . import cli_certs, settings
 from .defaults import bundle_file_for
 from .environ import format_json, format_sh, variables
 from .errors import CatrustError, ConfigError
-from .model import Certificate, Rejection
+from .model import Certificate, Rejection, printable
 from .reloader import Reloader
 from .settings import SYSTEM_MODES
 from .store import Loader, TrustStore, describe
@@ -205,7 +205,7 @@ def _list(loader: Loader, args: argparse.Namespace) -> int:
 def _diagnostics(store: TrustStore, out: TextIO, *, rejections: bool = True) -> None:
     """One line per problem, then one summary line."""
     for folder in store.missing_dirs:
-        print(f"missing: CA folder {folder} does not exist", file=out)
+        print(f"missing: CA folder {printable(folder)} does not exist", file=out)
     for problem in store.system_problems:
         print(f"system: {problem}", file=out)
     if rejections:

@@ -23,6 +23,7 @@ from . import certdir, mint
 from .certcheck import Inspection, PrivateKey, certificates, dns_names, inspect, key_matches
 from .certdir import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY
 from .errors import CatrustError, ConfigError
+from .model import name_text
 from .rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
@@ -159,7 +160,7 @@ def _status_json(checked: Inspection, now: datetime) -> dict[str, Any]:
 
 
 def _cert_json(cert: x509.Certificate, now: datetime) -> dict[str, Any]:
-    return {"subject": cert.subject.rfc4514_string(), "issuer": cert.issuer.rfc4514_string(),
+    return {"subject": name_text(cert.subject), "issuer": name_text(cert.issuer),
             "dns_names": dns_names(cert), "not_before": cert.not_valid_before_utc.isoformat(),
             "not_after": cert.not_valid_after_utc.isoformat(),
             "days_left": (cert.not_valid_after_utc - now).days,

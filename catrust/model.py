@@ -6,7 +6,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from cryptography import x509
+
 Origin = Literal["custom", "system"]
+
+
+def printable(text: str) -> str:
+    """`text` safe for one line of output: control, format (bidi) and lone surrogate characters escaped.
+
+    Subjects and file names come from the files being judged, so they must not be able to start
+    a new line (forging a PEM block or a log line) or send codes to a terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+                   for c in text)
+
+
+def name_text(name: x509.Name) -> str:
+    """A certificate name as RFC 4514 text, safe to print."""
+    return printable(name.rfc4514_string())
 
 
 @dataclass(frozen=True)
@@ -25,7 +44,7 @@ class Certificate:
 
     @property
     def where(self) -> str:
-        return f"{self.path} #{self.block}"
+        return f"{printable(self.path)} #{self.block}"
 
 
 @dataclass(frozen=True)
@@ -40,7 +59,8 @@ class Rejection:
 
     @property
     def where(self) -> str:
-        return self.path if self.block is None else f"{self.path} #{self.block}"
+        path = printable(self.path)
+        return path if self.block is None else f"{path} #{self.block}"
 
 
 @dataclass(frozen=True)
@@ -55,4 +75,4 @@ class Duplicate:
 
     @property
     def where(self) -> str:
-        return f"{self.path} #{self.block}"
+        return f"{printable(self.path)} #{self.block}"

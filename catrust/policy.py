@@ -15,6 +15,8 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 
+from .model import name_text
+
 EXPIRY_WARNING = timedelta(days=30)
 MIN_RSA_BITS = 2048  # OpenSSL's security level 2 refuses less, with a cryptic handshake error
 MIN_EC_BITS = 224
@@ -61,7 +63,7 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
     if not is_ca and not self_signed:
         return Verdict(
             f"is not a CA and not self-signed (a server or client certificate issued by "
-            f"{cert.issuer.rfc4514_string()}): it cannot anchor a chain, add the CA that issued it instead")
+            f"{name_text(cert.issuer)}): it cannot anchor a chain, add the CA that issued it instead")
     if is_ca and usage is not None and not usage.value.key_cert_sign:
         return Verdict("is a CA whose keyUsage does not allow signing certificates (no keyCertSign): "
                        "OpenSSL accepts nothing it issued")

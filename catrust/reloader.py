@@ -77,8 +77,9 @@ class Reloader:
             return None
         kept_from = {self.loader.ca_dirs[index] for index, _ in kept}
         store = self.loader.build(effective, [d for d in missing if d not in kept_from])
-        self._applied = effective
-        if self.store is not None and store.digest == self.store.digest:
+        unchanged = self.store is not None and store.digest == self.store.digest
+        self._applied = effective  # only once the store is built: a failure above is retried next check
+        if unchanged:
             return None  # only rejections or warnings changed: the trust in force stays
         self.store = store
         self.generation += 1

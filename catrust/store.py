@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from . import bundle, context, policy, settings
 from . import system as system_roots
-from .model import Certificate, Duplicate, Rejection
+from .model import Certificate, Duplicate, Rejection, name_text, printable
 from .parse import parse
 from .scan import Listing, StatKey, is_fresh, list_folders, read
 
@@ -106,14 +106,14 @@ class TrustStore:
 
     def _log_summary(self) -> None:
         for folder in self.missing_dirs:
-            log.warning("CA folder %s does not exist: no custom CAs from it", folder)
+            log.warning("CA folder %s does not exist: no custom CAs from it", printable(folder))
         for problem in self.system_problems:
             log.warning("system roots: %s", problem)
         by_path: dict[str, list[Rejection]] = {}
         for item in self.rejected:
             by_path.setdefault(item.path, []).append(item)
         for path, items in by_path.items():
-            log.warning("rejected %s: %s", path, "; ".join(describe(r, with_path=False) for r in items))
+            log.warning("rejected %s: %s", printable(path), "; ".join(describe(r, with_path=False) for r in items))
         for cert in self.custom:
             if cert.warnings:
                 log.warning("accepted %s (%s) with warnings: %s", cert.where, cert.subject, "; ".join(cert.warnings))
@@ -142,7 +142,7 @@ def judge_file(path: str, data: bytes, now: datetime) -> FileVerdicts:
             out.append(Rejection(path, block.error or "is not a readable certificate",
                                  block=block.number, fingerprint=fingerprint))
             continue
-        subject = block.cert.subject.rfc4514_string()
+        subject = name_text(block.cert.subject)
         verdict = policy.judge(block.cert, now)
         if verdict.rejected:
             out.append(Rejection(path, verdict.rejected, block=block.number,
@@ -150,7 +150,7 @@ def judge_file(path: str, data: bytes, now: datetime) -> FileVerdicts:
             continue
         out.append(Certificate(
             der=block.der, fingerprint=fingerprint, subject=subject,
-            issuer=block.cert.issuer.rfc4514_string(), not_after=block.cert.not_valid_after_utc,
+            issuer=name_text(block.cert.issuer), not_after=block.cert.not_valid_after_utc,
             origin="custom", path=path, block=block.number,
             warnings=verdict.warnings + tuple(f"cryptography: {n}" for n in block.notes)))
     out.sort(key=lambda item: item.block or 0)

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import certifi
 
-from .model import Certificate
+from .bundle import MARKER
+from .model import Certificate, name_text
 from .parse import parse
 
 # Go's crypto/x509 root_linux.go lists, in its order.
@@ -65,9 +66,15 @@ def load(mode: str, env: Mapping[str, str] = os.environ) -> SystemRoots:
 def _from_os(env: Mapping[str, str]) -> SystemRoots:
     """Like Go: SSL_CERT_FILE replaces the list of bundle files, SSL_CERT_DIR the list of folders."""
     cert_file = env.get("SSL_CERT_FILE")
+    problems = []
+    if cert_file and _is_catrust_bundle(cert_file):
+        problems.append(f"SSL_CERT_FILE={cert_file!r} is a catrust bundle, not system roots (its custom CAs would "
+                        "skip policy and outlive their removal): reading the operating system's bundle instead")
+        cert_file = None
     files = [cert_file] if cert_file else [ssl.get_default_verify_paths().openssl_cafile, *WELL_KNOWN_FILES]
     found = next((f for f in files if os.path.isfile(f)), None)
-    problems = [f"SSL_CERT_FILE={cert_file!r} is not a readable file"] if cert_file and not found else []
+    if cert_file and not found:
+        problems.append(f"SSL_CERT_FILE={cert_file!r} is not a readable file")
     dir_list = env.get("SSL_CERT_DIR")
     if dir_list:
         dirs = dir_list.split(os.pathsep)
@@ -82,13 +89,21 @@ def _from_os(env: Mapping[str, str]) -> SystemRoots:
             path = os.path.join(folder, name)
             if name.startswith(".") or (_HASH_LINK.match(name) and os.path.islink(path)):
                 continue
-            if os.path.isfile(path):
+            if os.path.isfile(path) and not _is_catrust_bundle(path):
                 paths.append(path)
     # A Debian-style folder links every root by name and holds the bundle itself: read each real file once.
     paths = list({os.path.realpath(p): p for p in reversed(paths)}.values())[::-1]
     roots = _from_files(paths, " + ".join(([found] if found else []) + dirs) or "none")
     roots.problems[:0] = problems
     return roots
+
+
+def _is_catrust_bundle(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(MARKER)) == MARKER.encode()
+    except OSError:
+        return False
 
 
 def _from_files(paths: list[str], source: str) -> SystemRoots:
@@ -106,8 +121,8 @@ def _from_files(paths: list[str], source: str) -> SystemRoots:
             cert = block.cert
             seen.setdefault(fingerprint, Certificate(
                 der=block.der, fingerprint=fingerprint, origin="system", path=path, block=block.number,
-                subject=cert.subject.rfc4514_string() if cert else f"(unreadable by cryptography: {block.error})",
-                issuer=cert.issuer.rfc4514_string() if cert else "",
+                subject=name_text(cert.subject) if cert else f"(unreadable by cryptography: {block.error})",
+                issuer=name_text(cert.issuer) if cert else "",
                 not_after=cert.not_valid_after_utc if cert else None))
     roots.certificates = list(seen.values())
     return roots
