@@ -21,6 +21,7 @@ EXPIRY_WARNING = timedelta(days=30)
 MIN_RSA_BITS = 2048  # OpenSSL's security level 2 refuses less, with a cryptic handshake error
 MIN_EC_BITS = 224
 _E = TypeVar("_E", bound=x509.ExtensionType)
+_NS_CERT_TYPE = x509.ObjectIdentifier("2.16.840.1.113730.1.1")
 _STRICT = "Python 3.13's default strict verification (VERIFY_X509_STRICT) will refuse it"
 
 
@@ -48,11 +49,19 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
 
     ext = cert.extensions
     constraints = _get(ext, x509.BasicConstraints)
-    is_ca = constraints is not None and constraints.value.ca
     usage = _get(ext, x509.KeyUsage)
     ski = _get(ext, x509.SubjectKeyIdentifier)
     aki = _get(ext, x509.AuthorityKeyIdentifier)
     self_issued = cert.subject == cert.issuer
+    # OpenSSL's X509_check_ca: without basicConstraints, a v1 self-issued certificate is a CA, and so
+    # is one whose keyUsage allows keyCertSign or whose Netscape type says CA. Judge what OpenSSL sees.
+    legacy_v1_root = constraints is None and cert.version == x509.Version.v1 and self_issued
+    if constraints is None and not legacy_v1_root and (
+            (usage is not None and usage.value.key_cert_sign) or any(e.oid == _NS_CERT_TYPE for e in ext)):
+        return Verdict("can sign certificates (keyUsage keyCertSign or a Netscape certificate type) but has no "
+                       "basicConstraints, so OpenSSL treats it as a CA though it does not say it is one: "
+                       "re-issue it with basicConstraints (CA:TRUE for a CA, CA:FALSE for a server certificate)")
+    is_ca = legacy_v1_root or (constraints is not None and constraints.value.ca)
     # A self-issued CA whose AKI names another key is a key-rollover link, not self-signed.
     rollover = (is_ca and self_issued and aki is not None and ski is not None
                 and aki.value.key_identifier not in (None, ski.value.digest))
@@ -72,6 +81,8 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
     left = cert.not_valid_after_utc - now
     if left < EXPIRY_WARNING:
         warnings.append(f"expires on {_day(cert.not_valid_after_utc)}, in {left.days} days")
+    if legacy_v1_root:
+        warnings.append(f"is an X.509 v1 certificate, which OpenSSL treats as a CA: {_STRICT}")
     if constraints is not None and is_ca:
         if not constraints.critical:
             warnings.append(f"basicConstraints is not marked critical: {_STRICT}")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import ssl
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from certkit import CA, NOW, der, pem, self_signed_leaf
+from certkit import CA, NOW, der, key_pem, pem, self_signed_leaf
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from tlsserver import handshake, tls_server
 
 from catrust import TrustStore
@@ -136,3 +138,67 @@ def test_a_certificate_without_warnings_passes_strict_verification(ca_dir: Path,
     strict.verify_flags |= ssl.VERIFY_X509_STRICT
     with tls_server(ca.issue()) as port:
         handshake(strict, port)
+
+
+def _self_signed(key_usage: bool, bc: bool) -> tuple[bytes, CA]:
+    """A self-signed certificate with or without basicConstraints/keyCertSign, and its key holder."""
+    holder = CA("holder")
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "prometheus.monitoring.svc")])
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(holder.key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(NOW - timedelta(days=1))
+               .not_valid_after(NOW + timedelta(days=300)))
+    if bc:
+        builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+    if key_usage:
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=True, crl_sign=False, encipher_only=False, decipher_only=False),
+            critical=True)
+    cert = builder.sign(holder.key, hashes.SHA256())
+    holder.cert, holder.name = cert, name  # what it issues now chains to this certificate
+    return pem(cert), holder
+
+
+def test_a_self_signed_certificate_that_openssl_would_treat_as_a_ca_is_rejected(ca_dir: Path) -> None:
+    """No basicConstraints but keyCertSign: OpenSSL lets it vouch for any host name."""
+    cert_pem, holder = _self_signed(key_usage=True, bc=False)
+    assert "treats it as a CA" in only_rejection(ca_dir, cert_pem)
+    anyone = TrustStore(custom=[], system=[], rejected=[], duplicates=[], ca_dirs=[], missing_dirs=[],
+                        system_source="none").new_context([x509.load_pem_x509_certificate(cert_pem).public_bytes(
+                            serialization.Encoding.DER)])
+    with tls_server(holder.issue("vault.internal")) as port:
+        handshake(anyone, port, "vault.internal")  # the danger, had it been trusted
+
+
+def test_a_self_signed_server_certificate_that_says_ca_false_is_accepted(ca_dir: Path) -> None:
+    cert_pem, holder = _self_signed(key_usage=True, bc=True)
+    assert only_warnings(ca_dir, cert_pem) == ()
+    with tls_server(holder.issue("vault.internal")) as port, pytest.raises(ssl.SSLCertVerificationError):
+        handshake(load(ca_dir).ssl_context(), port, "vault.internal")  # it cannot issue
+
+
+def test_a_legacy_v1_root_is_a_ca_with_a_warning(ca_dir: Path, tmp_path: Path) -> None:
+    """cryptography cannot make a v1 certificate; OpenSSL's command line makes one without extensions."""
+    openssl = shutil.which("openssl")
+    if not openssl:
+        from servers import missing
+        missing("openssl", "install the openssl package")
+    holder = CA()
+    key = tmp_path / "key.pem"
+    key.write_bytes(key_pem(holder.key))
+    run = dict(check=True, capture_output=True, cwd=tmp_path)
+    subprocess.run([openssl, "req", "-new", "-key", str(key), "-subj", "/CN=legacy v1 root", "-out", "r.csr"], **run)
+    subprocess.run([openssl, "x509", "-req", "-in", "r.csr", "-signkey", str(key), "-days", "365", "-out",
+                    "v1.pem"], **run)
+    v1 = (tmp_path / "v1.pem").read_bytes()
+    holder.cert = x509.load_pem_x509_certificate(v1)
+    holder.name = holder.cert.subject
+    assert holder.cert.version == x509.Version.v1
+    warnings = only_warnings(ca_dir, v1)
+    assert any("X.509 v1" in w for w in warnings)
+    strict = load(ca_dir).new_context()
+    strict.verify_flags |= ssl.VERIFY_X509_STRICT
+    with tls_server(holder.issue()) as port:
+        handshake(load(ca_dir).ssl_context(), port)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            handshake(strict, port)
