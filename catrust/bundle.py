@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import ssl
 import tempfile
 from collections.abc import Iterable
 
 from .errors import CatrustError
-from .model import Certificate
+from .model import Certificate, printable
+from .scan import SourceFile, read
 
 
 MARKER = "# catrust bundle"
@@ -41,16 +43,24 @@ def write_atomic(path: str, content: bytes, mode: int = 0o644) -> bool:
     """Write `content` to `path` via a temporary file in the same folder, fsync and rename.
 
     Left untouched (returns False) when it already holds exactly this content, so watchers
-    and mtime-based caches see no change that is not one.
+    and mtime-based caches see no change that is not one. A symlink is followed, so it keeps
+    naming the file it named; anything but a regular file (a FIFO, a device) is refused, never
+    opened or replaced.
     """
+    if os.path.islink(path):
+        path = os.path.realpath(path)
     try:
-        with open(path, "rb") as handle:
-            if handle.read(len(content) + 1) == content:
-                return False
+        st = os.stat(path)
     except FileNotFoundError:
         pass
     except OSError as exc:
-        raise CatrustError(f"cannot read {path}: {exc.strerror}") from None
+        raise CatrustError(f"cannot write {printable(path)}: {exc.strerror}") from None
+    else:
+        if not stat.S_ISREG(st.st_mode):
+            raise CatrustError(f"cannot write {printable(path)}: it is not a regular file, and is left as it is")
+        existing = read(path, len(content))
+        if isinstance(existing, SourceFile) and existing.data == content:
+            return False
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".catrust-", suffix=".tmp", dir=folder)

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Literal
 
 from .bundle import write_atomic
+from .scan import read_bytes
 from .errors import CatrustError
 
 log = logging.getLogger("catrust")
@@ -38,6 +39,7 @@ DATA = "..data"
 _LOCK = "..catrust.lock"
 _GENERATION = re.compile(r"\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.")
 _READ_ATTEMPTS = 3
+_MAX_FILE = 1024 * 1024  # far more than any certificate chain or key
 
 # "generations": `..data` exists (written by catrust, or a mounted Secret); "plain": files someone
 # put there (never overwritten); "empty": nothing usable yet, so catrust may write.
@@ -182,10 +184,14 @@ def _is_ours(cert_dir: str, name: str) -> bool | None:
 
 
 def _read_file(path: str) -> bytes | None:
+    """The file's bytes, None when it does not exist; never blocks, never reads more than a certificate file holds.
+
+    A file that vanishes while read is absent too: a swap of `..data` removed its generation, and
+    `read` notices the swap and reads again.
+    """
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise CatrustError(f"cannot read {path}: {exc.strerror}") from None
+        return read_bytes(path, _MAX_FILE, "the file")
+    except CatrustError:
+        if not os.path.exists(path):
+            return None
+        raise

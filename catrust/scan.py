@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .model import Rejection
+from .errors import CatrustError
+from .model import Rejection, printable
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
 # Timestamps are coarse (a kernel tick; seconds on some filesystems): a file changed this recently
@@ -113,15 +114,33 @@ def read(path: str, max_size: int) -> SourceFile | Rejection:
         problem = _not_readable(st, max_size)
         if problem:
             return Rejection(path, problem)
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(max_size + 1)
+        chunks: list[bytes] = []
+        total = 0
+        while total <= max_size:
+            chunk = os.read(fd, min(1 << 16, max_size + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except BlockingIOError:  # a "regular" file that blocks (/proc/kmsg, say): not a certificate file
+        return Rejection(path, "would block when read, so it is not an ordinary file; it was skipped")
     except OSError as exc:
         return Rejection(path, f"cannot be read: {exc.strerror}")
     finally:
         os.close(fd)
-    if len(data) > max_size:
+    if total > max_size:
         return Rejection(path, _too_big(max_size))
-    return SourceFile(path, data, stat_key(st))
+    return SourceFile(path, b"".join(chunks), stat_key(st))
+
+
+def read_bytes(path: str, max_size: int, what: str) -> bytes:
+    """`read`, for a file someone named: its bytes, or a CatrustError saying why not (never blocks)."""
+    if not os.path.lexists(path):
+        raise CatrustError(f"{what} {printable(path)} does not exist")
+    result = read(path, max_size)
+    if isinstance(result, Rejection):
+        raise CatrustError(f"{what} {printable(path)} {result.reason}")
+    return result.data
 
 
 def _stat_failure(path: str, exc: OSError) -> str:

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 import certifi
 
 from .bundle import MARKER
-from .model import Certificate, name_text
+from .model import Certificate, Rejection, name_text, printable
 from .parse import parse
+from .scan import SourceFile, read
 
 # Go's crypto/x509 root_linux.go lists, in its order.
 WELL_KNOWN_FILES = (
@@ -31,6 +32,7 @@ WELL_KNOWN_FILES = (
     "/etc/ssl/cert.pem",  # Alpine
 )
 WELL_KNOWN_DIRS = ("/etc/ssl/certs", "/etc/pki/tls/certs")
+_MAX_BUNDLE = 64 * 1024 * 1024  # Debian's is 0.2 MiB: a cap that no real system bundle reaches
 _HASH_LINK = re.compile(r"^[0-9a-f]{8}\.r?[0-9]+$")  # `openssl rehash` links point at files listed anyway
 
 
@@ -99,23 +101,19 @@ def _from_os(env: Mapping[str, str]) -> SystemRoots:
 
 
 def _is_catrust_bundle(path: str) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(len(MARKER)) == MARKER.encode()
-    except OSError:
-        return False
+    result = read(path, _MAX_BUNDLE)
+    return isinstance(result, SourceFile) and result.data.startswith(MARKER.encode())
 
 
 def _from_files(paths: list[str], source: str) -> SystemRoots:
     roots = SystemRoots(source=source)
     seen: dict[str, Certificate] = {}
     for path in paths:
-        try:
-            with open(path, "rb") as handle:
-                parsed = parse(path, handle.read())
-        except OSError as exc:
-            roots.problems.append(f"{path}: {exc.strerror}")
+        result = read(path, _MAX_BUNDLE)
+        if isinstance(result, Rejection):
+            roots.problems.append(f"{printable(path)} {result.reason}")
             continue
+        parsed = parse(path, result.data)
         for block in parsed.blocks:
             fingerprint = hashlib.sha256(block.der).hexdigest()
             cert = block.cert

@@ -28,6 +28,7 @@ from .context import freeze
 from .defaults import default_store
 from .errors import CatrustError
 from .model import Rejection
+from .scan import read_bytes
 from .store import TrustStore, judge_file, describe
 
 log = logging.getLogger("catrust")
@@ -111,43 +112,45 @@ def _judge_ca(data: bytes) -> list[bytes]:
 
 
 def _read(material: Material, name: str) -> bytes:
-    """Inline PEM (str or bytes) is used as is; anything else is a path to read."""
+    """Inline PEM (str or bytes) is used as is; anything else is a path to read, without ever blocking.
+
+    A `key` that is neither is never echoed: it may be key material that lost its BEGIN line.
+    """
     if isinstance(material, bytes):
         return material
     if isinstance(material, str) and "-----BEGIN" in material:
         return material.encode()
     path = os.fspath(material)
+    if name != "key":
+        return read_bytes(path, _MAX_MATERIAL, f"{name} file")
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(_MAX_MATERIAL + 1)
-    except OSError as exc:
-        raise CatrustError(f"cannot read {name} file {path}: {exc.strerror}") from None
-    if len(data) > _MAX_MATERIAL:
-        raise CatrustError(f"{name} file {path} is over {_MAX_MATERIAL} bytes")
-    return data
+        return read_bytes(path, _MAX_MATERIAL, "key file")
+    except CatrustError:
+        raise CatrustError("key= is neither PEM text nor a readable file (its value is not shown)") from None
 
 
 @contextlib.contextmanager
 def _as_file(material: Material | None, data: bytes | None) -> Iterator[str | None]:
-    """A path OpenSSL can read: the caller's own file, or an in-memory file for inline PEM.
+    """A path OpenSSL can read holding exactly `data`, the bytes already read and checked.
 
-    ssl can only load a client certificate and key from files. Inline key material goes to an
-    anonymous memory file on Linux (never to disk); elsewhere to a private temporary file that
-    is removed at once.
+    ssl can only load a client certificate and key from files, and opening the caller's path a
+    second time could block (a FIFO) or load another key than the one checked. On Linux the bytes
+    go to an anonymous memory file (never to disk); elsewhere a caller's own file is used as is,
+    and inline material goes to a private temporary file that is removed at once.
     """
     if material is None or data is None:
         yield None
         return
-    if not isinstance(material, bytes) and not (isinstance(material, str) and "-----BEGIN" in material):
-        yield os.fspath(material)
-        return
-    if hasattr(os, "memfd_create") and sys.platform.startswith("linux"):
+    if hasattr(os, "memfd_create") and sys.platform.startswith("linux"):  # exactly the bytes read and checked
         fd = os.memfd_create("catrust-client", os.MFD_CLOEXEC)
         try:
             os.write(fd, data)
             yield f"/proc/self/fd/{fd}"
         finally:
             os.close(fd)
+        return
+    if not isinstance(material, bytes) and not (isinstance(material, str) and "-----BEGIN" in material):
+        yield os.fspath(material)
         return
     with tempfile.TemporaryDirectory(prefix="catrust-") as folder:  # created 0700
         path = os.path.join(folder, "material.pem")

@@ -55,7 +55,7 @@ def test_refused_extra_ca_is_a_clear_error(store: TrustStore, ca: CA) -> None:
 
     with pytest.raises(CatrustError, match="trigger's CA was refused.*not a CA and not self-signed"):
         tls_context(ca=pem(ca.issue().cert), store=store)
-    with pytest.raises(CatrustError, match="cannot read ca file"):
+    with pytest.raises(CatrustError, match="ca file /nonexistent/ca.pem does not exist"):
         tls_context(ca="/nonexistent/ca.pem", store=store)
 
 
