@@ -52,15 +52,18 @@ class Reloader:
         now = self._clock()
         listing = list_folders(self.loader.ca_dirs)
         new_state = False
-        if listing == self._listing and self._complete:
+        if listing == self._listing and self._complete and not self.loader.recheck_due():
             if not self._holding:
                 return None  # the common case: stat data only, nothing read or parsed
         else:
             files, self._complete = self.loader.verdicts(listing)
+            moved = listing != self._listing
             self._listing = listing
             seen = (files, tuple(listing.missing_dirs))
             if seen != self._seen or self._applied is None:
                 self._seen, self._seen_since, new_state = seen, now, True
+            elif moved:  # the same-looking state again, after files moved: it has not lasted, it recurred
+                self._seen_since = now
         return self._apply(now, new_state)
 
     def _apply(self, now: float, new_state: bool) -> TrustStore | None:

@@ -40,6 +40,7 @@ class Entry(NamedTuple):
 class Folder:
     path: str
     entries: tuple[Entry, ...] = ()  # visible names, sorted
+    key: StatKey | None = None  # the folder's own: its times move when names come and go, even and back
     missing: bool = False
     problem: Rejection | None = None  # it exists but cannot be listed
 
@@ -68,6 +69,7 @@ def list_folders(dirs: Sequence[str]) -> Listing:
 
 def _list(folder: str) -> Folder:
     try:
+        key = stat_key(os.stat(folder))
         with os.scandir(folder) as found:
             entries = [Entry(e.name, _entry_key(e)) for e in found if not e.name.startswith(".")]
     except FileNotFoundError:
@@ -77,7 +79,7 @@ def _list(folder: str) -> Folder:
     except OSError as exc:
         return Folder(folder, problem=Rejection(folder, f"the folder cannot be listed: {exc.strerror}"))
     entries.sort()
-    return Folder(folder, tuple(entries))
+    return Folder(folder, tuple(entries), key)
 
 
 def _entry_key(entry: os.DirEntry[str]) -> StatKey | None:

@@ -132,10 +132,16 @@ def describe(item: Rejection, *, with_path: bool = True) -> str:
     return text
 
 
-def judge_file(path: str, data: bytes, now: datetime) -> FileVerdicts:
+class Judged(NamedTuple):
+    verdicts: FileVerdicts
+    recheck_at: datetime | None  # when time alone changes a verdict (validity starts, nears its end, ends)
+
+
+def judge_file(path: str, data: bytes, now: datetime) -> Judged:
     """Parse one file and judge each certificate in it: the unit a reload caches."""
     parsed = parse(path, data)
     out: list[Certificate | Rejection] = list(parsed.rejected)
+    moments: list[datetime] = []
     for block in parsed.blocks:
         fingerprint = hashlib.sha256(block.der).hexdigest()
         if block.cert is None:
@@ -143,6 +149,8 @@ def judge_file(path: str, data: bytes, now: datetime) -> FileVerdicts:
                                  block=block.number, fingerprint=fingerprint))
             continue
         subject = name_text(block.cert.subject)
+        start, end = block.cert.not_valid_before_utc, block.cert.not_valid_after_utc
+        moments += [t for t in (start, end - policy.EXPIRY_WARNING, end) if t > now]
         verdict = policy.judge(block.cert, now)
         if verdict.rejected:
             out.append(Rejection(path, verdict.rejected, block=block.number,
@@ -154,7 +162,7 @@ def judge_file(path: str, data: bytes, now: datetime) -> FileVerdicts:
             origin="custom", path=path, block=block.number,
             warnings=verdict.warnings + tuple(f"cryptography: {n}" for n in block.notes)))
     out.sort(key=lambda item: item.block or 0)
-    return tuple(out)
+    return Judged(tuple(out), min(moments, default=None))
 
 
 class _Cached(NamedTuple):
@@ -162,6 +170,7 @@ class _Cached(NamedTuple):
     digest: bytes | None  # SHA-256 of the bytes read; None when it could not be read
     verdicts: FileVerdicts
     fresh: bool = False  # changed too recently for its stat data to prove its content
+    recheck_at: datetime | None = None  # judge again from then on, even if the bytes are the same
 
 
 class Loader:
@@ -181,6 +190,7 @@ class Loader:
         self.ciphers = settings.tls_ciphers()
         self.roots = system_roots.load(mode)
         self._cache: dict[str, _Cached] = {}
+        self._next_recheck: datetime | None = None
 
     def load(self) -> TrustStore:
         listing = list_folders(self.ca_dirs)
@@ -203,7 +213,9 @@ class Loader:
             for entry in folder.entries:
                 path = os.path.join(folder.path, entry.name)
                 hit = self._cache.get(path)
-                if hit is None or hit.fresh or hit.key != entry.key:
+                if hit is not None and hit.recheck_at is not None and now >= hit.recheck_at:
+                    hit = self._read_one(path, entry.key, None, now)  # a verdict that time alone changes
+                elif hit is None or hit.fresh or hit.key != entry.key:
                     hit = self._read_one(path, entry.key, hit, now)
                     if hit.key is not None and is_fresh(hit.key, listing.taken_ns):
                         hit = hit._replace(fresh=True)
@@ -211,7 +223,12 @@ class Loader:
                 cache[path] = hit
                 files[(index, entry.name)] = hit.verdicts
         self._cache = cache
+        self._next_recheck = min((h.recheck_at for h in cache.values() if h.recheck_at), default=None)
         return files, complete
+
+    def recheck_due(self) -> bool:
+        """Whether time alone has changed a verdict since the last `verdicts()`, however still the folder is."""
+        return self._next_recheck is not None and datetime.now(timezone.utc) >= self._next_recheck
 
     def _read_one(self, path: str, listed: StatKey | None, previous: _Cached | None, now: datetime) -> _Cached:
         """Read one entry; parse and judge it only if its bytes differ from what was cached for it."""
@@ -220,8 +237,9 @@ class Loader:
             return _Cached(listed, None, (source,))
         digest = hashlib.sha256(source.data).digest()
         if previous is not None and previous.digest == digest:
-            return _Cached(source.key, digest, previous.verdicts)  # same bytes, new inode: no parsing
-        return _Cached(source.key, digest, judge_file(source.path, source.data, now))
+            return previous._replace(key=source.key, fresh=False)  # same bytes, new inode: no parsing
+        judged = judge_file(source.path, source.data, now)
+        return _Cached(source.key, digest, judged.verdicts, recheck_at=judged.recheck_at)
 
     def build(self, files: Mapping[FileKey, FileVerdicts], missing_dirs: Sequence[str]) -> TrustStore:
         """Merge per-file verdicts (in key order) with the system roots: dedupe, keep rejections, log."""

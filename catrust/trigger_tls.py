@@ -103,7 +103,7 @@ def _build(store: TrustStore, ca_data: bytes | None, cert: Material | None, cert
 
 
 def _judge_ca(data: bytes) -> list[bytes]:
-    items = judge_file("ca", data, datetime.now(timezone.utc))
+    items = judge_file("ca", data, datetime.now(timezone.utc)).verdicts
     refused = [describe(i) for i in items if isinstance(i, Rejection)]
     accepted = [i.der for i in items if not isinstance(i, Rejection)]
     if refused or not accepted:

@@ -487,3 +487,35 @@ def test_per_trigger_contexts_are_built_on_the_trust_in_force(folder: Path, upda
         assert after is not before
         handshake(after, port)
         refused(before, port)
+
+
+def test_verdicts_that_time_alone_changes_are_judged_again(folder: Path, clock: FakeClock) -> None:
+    """Same bytes, same stat data: a CA whose validity starts (or ends) is still re-judged when it does."""
+    from datetime import datetime, timedelta, timezone
+
+    start = datetime.now(timezone.utc) + timedelta(seconds=2)
+    soon = CA("starts soon", not_before=start)
+    publish(folder, {"a.pem": A.cert_pem, "soon.pem": soon.cert_pem})
+    with tls_server(soon.issue()) as port:
+        refused(catrust.ssl_context(), port)
+        assert not catrust.reload()
+        wait_until(lambda: datetime.now(timezone.utc) > start + timedelta(seconds=0.1))
+        assert catrust.reload()
+        handshake(catrust.ssl_context(), port)
+    assert catrust.default_store().custom[-1].subject.startswith("CN=starts soon")
+
+
+def test_two_half_finished_moments_two_seconds_apart_are_not_one_settled_state(folder: Path,
+                                                                                clock: FakeClock) -> None:
+    """A sync script's rm-then-cp, caught twice by checks 2 s apart, never looked settled."""
+    edit(folder, {"a.pem": A.cert_pem})
+    catrust.reload()
+    with tls_server(A.issue()) as port:
+        for _ in range(2):
+            (folder / "a.pem").unlink()  # mid-sync: the folder is empty
+            catrust.reload()
+            edit(folder, {"a.pem": A.cert_pem})  # the copy lands; no check sees it
+            clock.advance(SETTLE_SECONDS + 0.1)
+        (folder / "a.pem").unlink()
+        catrust.reload()
+        handshake(catrust.ssl_context(), port)  # still trusted: nothing was ever stable without it
