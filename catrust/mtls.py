@@ -19,6 +19,7 @@ import logging
 import os
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import partial
@@ -31,6 +32,8 @@ from .certdir import TLS_CRT, TLS_KEY, Signature
 from .errors import CatrustError
 
 log = logging.getLogger("catrust")
+
+RETRY_SECONDS = 10.0
 
 
 class MutualTLS:
@@ -79,21 +82,25 @@ class _Newest:
         self._lock = threading.Lock()
         signature = certdir.signature(cert_dir)
         self._current: tuple[Signature, ssl.SSLContext] = (signature, self._load())
-        self._skipped: Signature | None = None  # a set that failed the checks: not retried until it changes
+        # A set that failed: not tried again until it changes or RETRY_SECONDS pass (a read can fail for a moment).
+        self._skipped: tuple[Signature, float] | None = None
+
+    def _known(self, signature: Signature) -> bool:
+        skipped = self._skipped
+        return signature == self._current[0] or (
+            skipped is not None and signature == skipped[0] and time.monotonic() < skipped[1])
 
     def current(self) -> ssl.SSLContext:
         signature = certdir.signature(self._dir)
-        seen, ctx = self._current
-        if signature in (seen, self._skipped):
-            return ctx
+        if self._known(signature):
+            return self._current[1]
         with self._lock:
-            seen, ctx = self._current
-            if signature in (seen, self._skipped):
-                return ctx
+            if self._known(signature):
+                return self._current[1]
             try:
                 ctx = self._load()
             except Exception as exc:  # noqa: BLE001 - this runs inside handshakes: never fail one over a reload
-                self._skipped = signature
+                self._skipped = (signature, time.monotonic() + RETRY_SECONDS)
                 log.warning("%s: keeping the certificates in use: %s", self._dir, exc)
                 return self._current[1]
             self._current = (signature, ctx)

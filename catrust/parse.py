@@ -22,6 +22,7 @@ from .model import Rejection
 _BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9][A-Z0-9 ]*)-----")
 _BOM = b"\xef\xbb\xbf"
 _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE"}
+MAX_REPORTED = 20  # block problems listed one by one per file; a file of 30,000 odd blocks gets a count
 KEY_REASON = "holds a private key, which was ignored: keep keys out of the trust folder"
 
 
@@ -52,6 +53,7 @@ def parse(path: str, data: bytes) -> ParsedFile:
     if not markers:
         _parse_der(result, data)
         return result
+    skipped = 0
     for number, marker in enumerate(markers, start=1):
         label = marker.group(1)
         end_marker = b"-----END " + label + b"-----"
@@ -67,8 +69,12 @@ def parse(path: str, data: bytes) -> ParsedFile:
             return result
         if label in _CERT_LABELS:
             _parse_pem_certificate(result, number, data[marker.end():end])
-        else:
+        elif len(result.rejected) < MAX_REPORTED:
             result.rejected.append(Rejection(path, _not_a_certificate(label.decode()), block=number))
+        else:
+            skipped += 1
+    if skipped:
+        result.rejected.append(Rejection(path, f"holds {skipped} more blocks that are not certificates (not listed)"))
     return result
 
 

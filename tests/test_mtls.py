@@ -230,3 +230,26 @@ def test_asyncio_servers_follow_rotation_too(certs: Path) -> None:
     old = leaf_sha(certs)
     before, after = asyncio.run(scenario())
     assert before == Seen(old, old) and after == Seen(leaf_sha(certs), leaf_sha(certs)) and old != leaf_sha(certs)
+
+
+def test_a_set_that_failed_only_for_a_moment_is_tried_again(certs: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read that fails once (I/O error, a file mid-copy) must not pin the old certificate until the next change."""
+    from catrust import certdir, mtls
+
+    byo = plain_copy(certs, tmp_path / "byo")
+    mtls_obj = MutualTLS(byo)
+    other = generated(tmp_path / "other")
+    now = [1000.0]
+    monkeypatch.setattr(mtls.time, "monotonic", lambda: now[0])
+    real_read = certdir.read
+    monkeypatch.setattr(certdir, "read", lambda d: (_ for _ in ()).throw(CatrustError("I/O error")))
+    with mtls_server(mtls_obj.server_context()) as port:
+        for name in ("ca.crt", "tls.crt", "tls.key"):
+            shutil.copyfile(other / name, byo / name)
+        old = leaf_sha(certs)
+        assert connect(mtls_obj.client_context(), port) == Seen(old, old)
+        monkeypatch.setattr(certdir, "read", real_read)  # the moment passes; the files stay as they are
+        assert connect(mtls_obj.client_context(), port) == Seen(old, old)  # not retried at once
+        now[0] += mtls.RETRY_SECONDS
+        assert connect(mtls_obj.client_context(), port) == Seen(leaf_sha(other), leaf_sha(other))

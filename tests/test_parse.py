@@ -107,3 +107,10 @@ def test_block_numbers_count_every_block() -> None:
     parsed = parse("f", key_pem(ca.key) + ca.cert_pem)
     assert [b.number for b in parsed.blocks] == [2]
     assert parsed.rejected[0].block == 1
+
+
+def test_a_file_of_thousands_of_odd_blocks_is_reported_in_a_few_lines(ca_dir: Path) -> None:
+    (ca_dir / "noise.pem").write_bytes(b"-----BEGIN X-----\nAA==\n-----END X-----\n" * 5000 + CA().cert_pem)
+    store = load(ca_dir)
+    assert len(store.custom) == 1
+    assert len(store.rejected) == 21 and any("4980 more blocks" in r.reason for r in store.rejected)
