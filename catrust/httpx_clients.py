@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import httpx
 
 _REFUSED = {
-    "verify": "catrust already supplies verification; to turn it off, build httpx.Client(verify=False) yourself",
+    "verify": "catrust supplies verification; for other TLS settings pass httpx.Client(verify=catrust.tls_context(...))",
     "cert": "httpx would load the client certificate into the shared context, changing it for every client",
 }
 

@@ -6,43 +6,19 @@ import contextlib
 import hashlib
 import socket
 import ssl
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 
+from tlsserver import serving
 
-@contextlib.contextmanager
-def mtls_server(ctx: ssl.SSLContext) -> Iterator[int]:
+
+def mtls_server(ctx: ssl.SSLContext) -> contextlib.AbstractContextManager[int]:
     """Serve with `ctx`; each connection gets the SHA-256 of the client's certificate. Yields the port."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
 
-    def serve_one(conn: socket.socket) -> None:
-        with contextlib.suppress(OSError), conn:  # refused handshakes are the point of some tests
-            conn.settimeout(10)
-            with ctx.wrap_socket(conn, server_side=True) as tls:
-                peer = tls.getpeercert(binary_form=True) or b""
-                tls.sendall(hashlib.sha256(peer).hexdigest().encode())
+    def answer(tls: ssl.SSLSocket) -> None:
+        peer = tls.getpeercert(binary_form=True) or b""
+        tls.sendall(hashlib.sha256(peer).hexdigest().encode())
 
-    def accept_loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=serve_one, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept_loop, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
+    return serving(ctx, answer)
 
 
 @dataclass(frozen=True)

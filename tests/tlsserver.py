@@ -8,7 +8,7 @@ import socket
 import ssl
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from certkit import Leaf
 
@@ -29,9 +29,9 @@ def server_context(leaf: Leaf) -> ssl.SSLContext:
 
 
 @contextlib.contextmanager
-def tls_server(leaf: Leaf, ctx: ssl.SSLContext | None = None) -> Iterator[int]:
-    """Serve `leaf` on 127.0.0.1; every connection gets a handshake and a tiny HTTP 200. Yields the port."""
-    ctx = ctx or server_context(leaf)
+def serving(ctx: ssl.SSLContext, handle: Callable[[ssl.SSLSocket], None]) -> Iterator[int]:
+    """Accept on 127.0.0.1 with `ctx`; each connection is handshaken and given to `handle` in its own
+    thread (a refused handshake just ends it). Yields the port."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stop = threading.Event()
@@ -40,13 +40,7 @@ def tls_server(leaf: Leaf, ctx: ssl.SSLContext | None = None) -> Iterator[int]:
         with contextlib.suppress(OSError), conn:
             conn.settimeout(10)
             with ctx.wrap_socket(conn, server_side=True) as tls:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = tls.recv(4096)
-                    if not chunk:
-                        return
-                    data += chunk
-                tls.sendall(RESPONSE)
+                handle(tls)
 
     def accept_loop() -> None:
         while not stop.is_set():
@@ -66,6 +60,21 @@ def tls_server(leaf: Leaf, ctx: ssl.SSLContext | None = None) -> Iterator[int]:
         stop.set()
         thread.join(5)
         listener.close()
+
+
+def tls_server(leaf: Leaf, ctx: ssl.SSLContext | None = None) -> contextlib.AbstractContextManager[int]:
+    """Serve `leaf` on 127.0.0.1; every connection gets a handshake and a tiny HTTP 200. Yields the port."""
+
+    def answer(tls: ssl.SSLSocket) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = tls.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        tls.sendall(RESPONSE)
+
+    return serving(ctx or server_context(leaf), answer)
 
 
 def handshake(ctx: ssl.SSLContext, port: int, hostname: str = "localhost") -> None:
