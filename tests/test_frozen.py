@@ -64,7 +64,7 @@ def test_a_context_of_your_own_is_not_frozen(ca_dir: Path) -> None:
 def test_urllib3_options_cannot_switch_verification_off_for_other_clients(
         ca_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """urllib3 writes cert_reqs/assert_hostname onto the context it is given, per connection."""
-    urllib3 = sdk("urllib3")
+    sdk("urllib3")
     monkeypatch.setenv("CATRUST_CA_DIRS", str(ca_dir))
     attacker = CA("attacker").issue()
     with tls_server(attacker) as port:
