@@ -16,6 +16,7 @@ tells code that holds trust of its own when to rebuild it.
 """
 
 from . import clients
+from .context import FrozenContextError
 from .defaults import ca_bundle_path, default_store, generation, on_change, reload, ssl_context
 from .environ import environ
 from .errors import CatrustError, ConfigError
@@ -34,6 +35,7 @@ __all__ = [
     "Certificate",
     "ConfigError",
     "Duplicate",
+    "FrozenContextError",
     "MutualTLS",
     "Rejection",
     "Rotation",
