@@ -26,7 +26,7 @@ from .mtls import MutualTLS
 from .rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
 from .settings import parse_bool
 from .store import TrustStore
-from .trigger_tls import tls_context
+from .trigger_tls import HTTP11, tls_context
 from .watcher import watch
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "ConfigError",
     "Duplicate",
     "FrozenContextError",
+    "HTTP11",
     "MutualTLS",
     "Rejection",
     "Rotation",

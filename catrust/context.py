@@ -100,7 +100,10 @@ class _Frozen:
     def set_alpn_protocols(self, protocols: Sequence[str]) -> None:
         if self.catrust_frozen:
             if tuple(protocols) != self.catrust_alpn:  # the same list, set per connection, is a no-op
-                raise _refuse(f"the ALPN protocols (to {list(protocols)})")
+                raise FrozenContextError(
+                    f"refused to set the ALPN protocols to {list(protocols)} on a context catrust shares, built "
+                    f"with {list(self.catrust_alpn)}: ask for one built with them, as ssl_context(alpn=...) or "
+                    "tls_context(..., alpn=...); for httpx use catrust.httpx_client()")
             return
         super().set_alpn_protocols(protocols)  # type: ignore[misc]
         self.catrust_alpn = tuple(protocols)

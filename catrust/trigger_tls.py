@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -40,19 +40,22 @@ _cache: weakref.WeakKeyDictionary[TrustStore, collections.OrderedDict[str, ssl.S
     weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 _warned_unsafe: set[str] = set()
+HTTP11 = ("http/1.1",)  # what httpx (without http2), urllib3 and requests set on every connection
 
 
 def tls_context(*, ca: Material | None = None, cert: Material | None = None, key: Material | None = None,
                 password: str | bytes | None = None, server_name: str | None = None,
                 min_version: str | ssl.TLSVersion | None = None, unsafe_ssl: bool | str = False,
-                target: str | None = None, store: TrustStore | None = None) -> ssl.SSLContext:
+                target: str | None = None, alpn: Sequence[str] = (),
+                store: TrustStore | None = None) -> ssl.SSLContext:
     """A client context for one trigger: the shared trust plus an extra CA and/or a client certificate.
 
     `ca` is judged by the same policy as the CA folder; a rejected one is an error, not a
     silent gap. `key` may be encrypted (PKCS#8 or traditional PEM) with `password`. With
     `server_name`, that name is verified whatever host the client dials. `unsafe_ssl` turns
     verification off only when asked for by name (`True` or a Go-style boolean string), and says
-    so once per `target` at WARNING. Do not reconfigure the result: it is cached and shared.
+    so once per `target` at WARNING. The result is cached and shared, so it is frozen: an HTTP
+    client sets ALPN on the context it gets, so give it `alpn=HTTP11` (httpx, urllib3, requests).
     """
     store = store or default_store()
     unsafe = settings.parse_bool(unsafe_ssl, "unsafe_ssl")
@@ -62,7 +65,8 @@ def tls_context(*, ca: Material | None = None, cert: Material | None = None, key
     ca_data = _read(ca, "ca") if ca is not None else None
     cert_data = _read(cert, "cert") if cert is not None else None
     key_data = _read(key, "key") if key is not None else None
-    cache_key = hashlib.sha256(repr((ca_data, cert_data, key_data, password, server_name, version, unsafe))
+    alpn = tuple(alpn)
+    cache_key = hashlib.sha256(repr((ca_data, cert_data, key_data, password, server_name, version, unsafe, alpn))
                                .encode()).hexdigest()
     if unsafe:
         _warn_unsafe(target or server_name or "(unnamed target)", store)
@@ -72,7 +76,7 @@ def tls_context(*, ca: Material | None = None, cert: Material | None = None, key
         if ctx is not None:
             per_store.move_to_end(cache_key)
             return ctx
-    ctx = _build(store, ca_data, cert, cert_data, key, key_data, password, server_name, version, unsafe)
+    ctx = _build(store, ca_data, cert, cert_data, key, key_data, password, server_name, version, unsafe, alpn)
     with _lock:
         per_store[cache_key] = ctx
         while len(per_store) > _CACHE_SIZE:
@@ -82,14 +86,15 @@ def tls_context(*, ca: Material | None = None, cert: Material | None = None, key
 
 def _build(store: TrustStore, ca_data: bytes | None, cert: Material | None, cert_data: bytes | None,
            key: Material | None, key_data: bytes | None, password: str | bytes | None,
-           server_name: str | None, version: ssl.TLSVersion | None, unsafe: bool) -> ssl.SSLContext:
+           server_name: str | None, version: ssl.TLSVersion | None, unsafe: bool,
+           alpn: tuple[str, ...]) -> ssl.SSLContext:
     if unsafe:
-        ctx = store.new_context([], min_version=version)
+        ctx = store.new_context([], min_version=version, alpn=alpn)
         ctx.check_hostname = False  # unsafe_ssl=True was asked for by name
         ctx.verify_mode = ssl.CERT_NONE  # unsafe_ssl=True was asked for by name
     else:
         extra = _judge_ca(ca_data) if ca_data is not None else []
-        ctx = store.new_context(extra, min_version=version, server_name=server_name)
+        ctx = store.new_context(extra, min_version=version, server_name=server_name, alpn=alpn)
     if cert is not None and cert_data is not None:
         if key_data is not None:
             _check_key(key_data, password)

@@ -171,3 +171,21 @@ def test_parse_bool_is_gos(value: str | bool, expected: bool) -> None:
 def test_parse_bool_refuses_anything_else(value: str) -> None:
     with pytest.raises(ConfigError, match="unsafeSsl"):
         parse_bool(value, "unsafeSsl")
+
+
+def test_http_clients_take_a_per_trigger_context_built_with_their_alpn(store: TrustStore, ca: CA) -> None:
+    """httpx and urllib3 set ALPN on every connection: a frozen context must already have it."""
+    import httpx
+    import urllib3
+
+    client = ca.issue("scaler")
+    server = ca.issue()
+    with tls_server(server, mtls_server_context(server, ca)) as port:
+        url = f"https://localhost:{port}/"
+        ctx = tls_context(cert=client.chain_pem, key=client.key_pem, alpn=catrust.HTTP11, store=store)
+        with httpx.Client(verify=ctx) as http:
+            assert http.get(url).text == "ok"
+        assert urllib3.PoolManager(ssl_context=ctx, retries=False).request("GET", url).data == b"ok"
+        without = tls_context(cert=client.chain_pem, key=client.key_pem, store=store)
+        with pytest.raises(CatrustError, match="alpn="):  # what httpcore does first on a new connection
+            without.set_alpn_protocols(["http/1.1"])
