@@ -43,11 +43,15 @@ def write_atomic(path: str, content: bytes, mode: int = 0o644) -> bool:
     """Write `content` to `path` via a temporary file in the same folder, fsync and rename.
 
     Left untouched (returns False) when it already holds exactly this content, so watchers
-    and mtime-based caches see no change that is not one. A symlink is followed, so it keeps
-    naming the file it named; anything but a regular file (a FIFO, a device) is refused, never
-    opened or replaced.
+    and mtime-based caches see no change that is not one. A symlink of our own (or root's) is
+    followed, so it keeps naming the file it named; one planted by another user (in /tmp, say)
+    is refused, as is anything but a regular file (a FIFO, a device): never opened or replaced.
     """
     if os.path.islink(path):
+        owner = os.lstat(path).st_uid
+        if hasattr(os, "geteuid") and owner not in (os.geteuid(), 0):
+            raise CatrustError(f"cannot write {printable(path)}: it is a symbolic link owned by another user "
+                               f"(uid {owner}), which could point the write anywhere")
         path = os.path.realpath(path)
     try:
         st = os.stat(path)

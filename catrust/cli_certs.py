@@ -23,7 +23,7 @@ from . import certdir, mint
 from .certcheck import Inspection, PrivateKey, certificates, dns_names, inspect, key_matches
 from .certdir import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY
 from .errors import CatrustError, ConfigError
-from .model import name_text
+from .model import name_text, printable
 from .rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
@@ -185,7 +185,7 @@ def _print_status(report: dict[str, Any]) -> None:
         elif "certificates" in entry:
             for number, cert in enumerate(entry["certificates"], start=1):
                 label = entry["name"] if number == 1 else f"  #{number}"
-                rows.append((label, cert["subject"], ", ".join(cert["dns_names"]) or "-",
+                rows.append((label, cert["subject"], printable(", ".join(cert["dns_names"])) or "-",
                              cert["not_after"][:10], str(cert["days_left"])))
         else:
             owner = CA_CRT if entry["name"] == CA_KEY else TLS_CRT

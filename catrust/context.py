@@ -17,9 +17,11 @@ log = logging.getLogger("catrust")
 _GUARDED_SETTINGS = frozenset({
     "check_hostname", "verify_mode", "verify_flags", "options", "minimum_version", "maximum_version",
     "sni_callback", "keylog_filename", "post_handshake_auth", "hostname_checks_common_name", "num_tickets",
-    "sslsocket_class", "sslobject_class", "catrust_server_name"})
+    "sslsocket_class", "sslobject_class", "catrust_server_name", "catrust_alpn", "catrust_frozen",
+    "_host_flags", "_msg_callback"})
 _GUARDED_METHODS = ("load_cert_chain", "load_verify_locations", "load_default_certs", "set_default_verify_paths",
-                    "set_ciphers", "set_ecdh_curve", "load_dh_params", "set_servername_callback", "set_npn_protocols")
+                    "set_ciphers", "set_ecdh_curve", "load_dh_params", "set_servername_callback", "set_npn_protocols",
+                    "_set_alpn_protocols", "set_psk_client_callback", "set_psk_server_callback")
 
 
 def build(ders: Sequence[bytes], *, min_version: ssl.TLSVersion, platform_store: bool = False,
@@ -48,6 +50,11 @@ def build(ders: Sequence[bytes], *, min_version: ssl.TLSVersion, platform_store:
         except ssl.SSLError:
             _load_one_by_one(ctx, ders)
     return ctx
+
+
+def new(protocol: int) -> ssl.SSLContext:
+    """An empty context of catrust's class, so that it can be frozen once configured."""
+    return _context_class(False, False)(protocol)
 
 
 def freeze(ctx: ssl.SSLContext) -> ssl.SSLContext:
@@ -93,9 +100,14 @@ class _Frozen:
     catrust_alpn: tuple[str, ...] = ()
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if self.catrust_frozen and name in _GUARDED_SETTINGS | {"catrust_frozen"} and getattr(self, name) != value:
+        if self.catrust_frozen and name in _GUARDED_SETTINGS and getattr(self, name) != value:
             raise _refuse(name)
         super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if self.catrust_frozen and name in _GUARDED_SETTINGS:
+            raise _refuse(name)
+        super().__delattr__(name)
 
     def set_alpn_protocols(self, protocols: Sequence[str]) -> None:
         if self.catrust_frozen:

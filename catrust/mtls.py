@@ -9,8 +9,8 @@ with handshakes). A change in the folder builds new contexts and swaps a referen
 - `client_context()` returns the newest client context: take it for each new connection.
 
 Change detection is three `stat` calls per handshake; a rebuild happens only when they change.
-A new set that fails the checks in `certcheck` is logged once and skipped: handshakes go on
-with the last good set.
+A new set that fails the checks in `certcheck` is logged and skipped: handshakes go on with the
+last good set, and it is tried again when the files change or after RETRY_SECONDS.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from functools import partial
 
 from cryptography.hazmat.primitives import serialization
 
-from . import certdir, settings
+from . import certdir, context, settings
 from .certcheck import Inspection, inspect
 from .certdir import TLS_CRT, TLS_KEY, Signature
 from .errors import CatrustError
@@ -48,11 +48,10 @@ class MutualTLS:
         self.cert_dir = os.fspath(cert_dir)
         self.min_version = settings.service_min_tls_version() if min_version is None else min_version
         self._server = _Newest(self.cert_dir, partial(_context, protocol=ssl.PROTOCOL_TLS_SERVER,
-                                                      min_version=self.min_version))
+                                                      min_version=self.min_version, sni_callback=self._choose))
         self._client = _Newest(self.cert_dir, partial(_context, protocol=ssl.PROTOCOL_TLS_CLIENT,
                                                       min_version=self.min_version))
-        self._outer = self._server.current()
-        self._outer.sni_callback = self._choose
+        self._outer = self._server.current()  # every server context carries the callback; the first serves
 
     def server_context(self) -> ssl.SSLContext:
         """The one server context to hand to `wrap_socket`, asyncio or a server library."""
@@ -118,15 +117,19 @@ class _Newest:
             raise CatrustError(f"cannot load the certificates in {files.folder}: {exc}") from None
 
 
-def _context(checked: Inspection, protocol: int, min_version: ssl.TLSVersion) -> ssl.SSLContext:
+def _context(checked: Inspection, protocol: int, min_version: ssl.TLSVersion,
+             sni_callback: Callable[[ssl.SSLSocket | ssl.SSLObject, str | None, ssl.SSLContext], None] | None = None,
+             ) -> ssl.SSLContext:
     """Verification on, peer certificates required, our certificate presented: both ends alike.
 
     The CAs go in as the DER already parsed and checked; the chain and key by path, since
     `ssl` takes them no other way (from the one generation `checked` was read from).
     """
-    ctx = ssl.SSLContext(protocol)
+    ctx = context.new(protocol)
     ctx.minimum_version = min_version
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.load_verify_locations(cadata=b"".join(c.public_bytes(serialization.Encoding.DER) for c in checked.ca_certs))
     ctx.load_cert_chain(checked.files.path(TLS_CRT), checked.files.path(TLS_KEY))
-    return ctx
+    if sni_callback is not None:  # switching contexts there does not run the new one's callback
+        ctx.sni_callback = sni_callback
+    return context.freeze(ctx)  # shared by every connection and caller: nobody may change it

@@ -57,7 +57,7 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
     # is one whose keyUsage allows keyCertSign or whose Netscape type says CA. Judge what OpenSSL sees.
     legacy_v1_root = constraints is None and cert.version == x509.Version.v1 and self_issued
     if constraints is None and not legacy_v1_root and (
-            (usage is not None and usage.value.key_cert_sign) or any(e.oid == _NS_CERT_TYPE for e in ext)):
+            (usage is not None and usage.value.key_cert_sign) or _netscape_ca(ext)):
         return Verdict("can sign certificates (keyUsage keyCertSign or a Netscape certificate type) but has no "
                        "basicConstraints, so OpenSSL treats it as a CA though it does not say it is one: "
                        "re-issue it with basicConstraints (CA:TRUE for a CA, CA:FALSE for a server certificate)")
@@ -91,6 +91,15 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
         if ski is None:
             warnings.append(f"has no Subject Key Identifier: {_STRICT}")
     return Verdict(None, tuple(warnings))
+
+
+def _netscape_ca(ext: x509.Extensions) -> bool:
+    """Whether an obsolete Netscape certificate type (a DER BIT STRING) sets sslCA, emailCA or objCA."""
+    for item in ext:
+        if item.oid == _NS_CERT_TYPE and isinstance(item.value, x509.UnrecognizedExtension):
+            der = item.value.value  # 03 len unused-bits first-byte ...
+            return len(der) >= 4 and der[0] == 0x03 and bool(der[3] & 0x07)
+    return False
 
 
 def _weak_key(cert: x509.Certificate) -> str | None:

@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Callable
 
-from .model import Certificate, Rejection
+from .model import Certificate, Rejection, printable
 from .scan import Listing, list_folders
 from .store import FileKey, Files, Loader, TrustStore
 
@@ -107,7 +107,7 @@ class Reloader:
         for index, name in kept:
             why, looks_broken = _why_gone(index, name, files, missing, self.loader.ca_dirs[index])
             broken = broken or looks_broken
-            reasons.append(f"{os.path.join(self.loader.ca_dirs[index], name)} ({why})")
+            reasons.append(f"{printable(os.path.join(self.loader.ca_dirs[index], name))} ({why})")
         log.log(logging.WARNING if broken else logging.INFO,
                 "keeping %d CA(s) that the CA folders no longer provide until the folders have looked the same "
                 "for %g s, so that a half-finished update cannot remove trust: %s",

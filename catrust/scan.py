@@ -135,6 +135,22 @@ def read(path: str, max_size: int) -> SourceFile | Rejection:
     return SourceFile(path, b"".join(chunks), stat_key(st))
 
 
+def starts_with(path: str, prefix: bytes) -> bool:
+    """Whether a regular file begins with `prefix`, reading no more than that and never blocking."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, len(prefix)) == prefix
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
 def read_bytes(path: str, max_size: int, what: str) -> bytes:
     """`read`, for a file someone named: its bytes, or a CatrustError saying why not (never blocks)."""
     if not os.path.lexists(path):

@@ -12,7 +12,7 @@ import os
 import ssl
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
 from . import bundle, context, policy, settings
@@ -165,6 +165,9 @@ def judge_file(path: str, data: bytes, now: datetime) -> Judged:
     return Judged(tuple(out), min(moments, default=None))
 
 
+UNREADABLE_RETRY = timedelta(seconds=10)
+
+
 class _Cached(NamedTuple):
     key: StatKey | None  # stat data of what was read (as listed, when it could not be read)
     digest: bytes | None  # SHA-256 of the bytes read; None when it could not be read
@@ -214,7 +217,9 @@ class Loader:
                 path = os.path.join(folder.path, entry.name)
                 hit = self._cache.get(path)
                 if hit is not None and hit.recheck_at is not None and now >= hit.recheck_at:
-                    hit = self._read_one(path, entry.key, None, now)  # a verdict that time alone changes
+                    again = self._read_one(path, entry.key, None, now)  # a verdict that time alone changes
+                    # Same stat data, so the same bytes: a read that failed now keeps the verdicts, retried later.
+                    hit = hit._replace(recheck_at=again.recheck_at) if again.digest is None else again
                 elif hit is None or hit.fresh or hit.key != entry.key:
                     hit = self._read_one(path, entry.key, hit, now)
                     if hit.key is not None and is_fresh(hit.key, listing.taken_ns):
@@ -233,8 +238,8 @@ class Loader:
     def _read_one(self, path: str, listed: StatKey | None, previous: _Cached | None, now: datetime) -> _Cached:
         """Read one entry; parse and judge it only if its bytes differ from what was cached for it."""
         source = read(path, self.max_file_size)
-        if isinstance(source, Rejection):
-            return _Cached(listed, None, (source,))
+        if isinstance(source, Rejection):  # tried again later: the failure may pass (EMFILE, EIO)
+            return _Cached(listed, None, (source,), recheck_at=now + UNREADABLE_RETRY)
         digest = hashlib.sha256(source.data).digest()
         if previous is not None and previous.digest == digest:
             return previous._replace(key=source.key, fresh=False)  # same bytes, new inode: no parsing

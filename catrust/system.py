@@ -20,7 +20,7 @@ import certifi
 from .bundle import MARKER
 from .model import Certificate, Rejection, name_text, printable
 from .parse import parse
-from .scan import SourceFile, read
+from .scan import read, starts_with
 
 # Go's crypto/x509 root_linux.go lists, in its order.
 WELL_KNOWN_FILES = (
@@ -74,7 +74,9 @@ def _from_os(env: Mapping[str, str]) -> SystemRoots:
                         "skip policy and outlive their removal): reading the operating system's bundle instead")
         cert_file = None
     files = [cert_file] if cert_file else [ssl.get_default_verify_paths().openssl_cafile, *WELL_KNOWN_FILES]
-    found = next((f for f in files if os.path.isfile(f)), None)
+    marked = [f for f in files if f != cert_file and _is_catrust_bundle(f)]
+    problems += [f"{printable(f)} is a catrust bundle, not system roots: it was skipped" for f in marked]
+    found = next((f for f in files if os.path.isfile(f) and f not in marked), None)
     if cert_file and not found:
         problems.append(f"SSL_CERT_FILE={cert_file!r} is not a readable file")
     dir_list = env.get("SSL_CERT_DIR")
@@ -101,8 +103,7 @@ def _from_os(env: Mapping[str, str]) -> SystemRoots:
 
 
 def _is_catrust_bundle(path: str) -> bool:
-    result = read(path, _MAX_BUNDLE)
-    return isinstance(result, SourceFile) and result.data.startswith(MARKER.encode())
+    return starts_with(path, MARKER.encode())
 
 
 def _from_files(paths: list[str], source: str) -> SystemRoots:

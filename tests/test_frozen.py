@@ -43,9 +43,17 @@ def test_settings_are_refused(shared: ssl.SSLContext, name: str, value: object) 
 ])
 def test_loads_are_refused(shared: ssl.SSLContext, call: object) -> None:
     stats = shared.cert_store_stats()
-    with pytest.raises(CatrustError, match="refused to change"):
+    with pytest.raises(CatrustError, match="refused to"):
         call(shared)  # type: ignore[operator]
     assert shared.cert_store_stats() == stats
+
+
+def test_the_freeze_cannot_be_lifted(shared: ssl.SSLContext) -> None:
+    for attempt in (lambda: setattr(shared, "catrust_frozen", False), lambda: delattr(shared, "catrust_frozen")):
+        with pytest.raises(CatrustError, match="refused to change catrust_frozen"):
+            attempt()
+    with pytest.raises(CatrustError):
+        shared.verify_mode = ssl.CERT_NONE
 
 
 def test_what_sdks_set_on_every_connection_is_allowed(shared: ssl.SSLContext) -> None:

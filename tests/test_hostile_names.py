@@ -102,3 +102,24 @@ def test_a_catrust_bundle_is_never_read_back_as_system_roots(ca_dir: Path, ca: C
     assert store.system  # the operating system's (or certifi's) roots, not nothing
     with tls_server(ca.issue()) as port, pytest.raises(ssl.SSLCertVerificationError):
         handshake(store.ssl_context(), port)
+
+
+def test_a_catrust_bundle_at_the_os_bundle_path_is_skipped_too(ca_dir: Path, ca: CA, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """An init container writing catrust's bundle over /etc/ssl/certs/ca-certificates.crt, say."""
+    import ssl as ssl_module
+
+    from catrust import system as system_roots
+
+    (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
+    marked = TrustStore.load(str(ca_dir), system="certifi").write_bundle(tmp_path / "ca-certificates.crt")
+    (ca_dir / "ca.pem").unlink()
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    monkeypatch.setattr(system_roots, "WELL_KNOWN_FILES", (marked,))
+    monkeypatch.setattr(system_roots, "WELL_KNOWN_DIRS", ())
+    monkeypatch.setattr(ssl_module, "get_default_verify_paths", lambda: ssl_module.DefaultVerifyPaths(
+        marked, None, "SSL_CERT_FILE", marked, "SSL_CERT_DIR", str(tmp_path / "none")))
+    store = TrustStore.load(str(ca_dir), system="auto")
+    assert ca.cert_pem.decode() not in store.pem()
+    assert any("is a catrust bundle" in p for p in store.system_problems)

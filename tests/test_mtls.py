@@ -253,3 +253,13 @@ def test_a_set_that_failed_only_for_a_moment_is_tried_again(certs: Path, tmp_pat
         assert connect(mtls_obj.client_context(), port) == Seen(old, old)  # not retried at once
         now[0] += mtls.RETRY_SECONDS
         assert connect(mtls_obj.client_context(), port) == Seen(leaf_sha(other), leaf_sha(other))
+
+
+def test_the_shared_contexts_are_frozen(certs: Path) -> None:
+    """Every caller gets the same objects: an SDK must not weaken them for the others."""
+    mtls_obj = MutualTLS(certs)
+    for ctx in (mtls_obj.server_context(), mtls_obj.client_context()):
+        with pytest.raises(CatrustError, match="refused to change"):
+            ctx.verify_mode = ssl.CERT_NONE
+    with pytest.raises(CatrustError, match="refused to change check_hostname"):
+        mtls_obj.client_context().check_hostname = False

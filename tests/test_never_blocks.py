@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -62,16 +63,30 @@ def test_writing_a_bundle_over_a_fifo_or_device_is_refused(fifo: Path) -> None:
     assert isinstance(error, CatrustError) and "not a regular file" in str(error)
     assert fifo.is_fifo()
     error = finishes(lambda: write_atomic("/dev/null", b"# catrust bundle\n"))
-    assert isinstance(error, CatrustError) and os.path.exists("/dev/null")
+    assert isinstance(error, CatrustError) and stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
-def test_a_symlinked_bundle_path_keeps_its_link(tmp_path: Path) -> None:
+def test_a_symlinked_bundle_path_of_our_own_keeps_its_link(tmp_path: Path) -> None:
     target = tmp_path / "real.pem"
     target.write_text("old")
     link = tmp_path / "link.pem"
     link.symlink_to(target)
     assert write_atomic(str(link), b"new")
     assert link.is_symlink() and target.read_bytes() == b"new"
+
+
+def test_a_symlink_planted_by_another_user_is_refused(tmp_path: Path) -> None:
+    """/tmp/ca-bundle.pem -> ~/.ssh/authorized_keys, left there by someone else."""
+    if os.geteuid() != 0:
+        pytest.skip("only root can make a link owned by another user")
+    victim = tmp_path / "authorized_keys"
+    victim.write_text("ssh-ed25519 AAAA me")
+    link = tmp_path / "ca-bundle.pem"
+    link.symlink_to(victim)
+    os.lchown(link, 65534, 65534)
+    error = finishes(lambda: write_atomic(str(link), b"# catrust bundle\n"))
+    assert isinstance(error, CatrustError) and "owned by another user" in str(error)
+    assert victim.read_text() == "ssh-ed25519 AAAA me" and link.is_symlink()
 
 
 def test_a_fifo_as_ssl_cert_file_or_in_ssl_cert_dir(fifo: Path, tmp_path: Path,

@@ -519,3 +519,33 @@ def test_two_half_finished_moments_two_seconds_apart_are_not_one_settled_state(f
         (folder / "a.pem").unlink()
         catrust.reload()
         handshake(catrust.ssl_context(), port)  # still trusted: nothing was ever stable without it
+
+
+def test_a_read_that_fails_when_time_calls_for_a_new_verdict_keeps_the_old_one(
+        ca_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same bytes, same stat data: one failed read (EMFILE, EIO) must not turn a trusted CA into a rejection."""
+    from datetime import datetime, timedelta, timezone
+
+    import catrust.store
+    from catrust import Rejection
+    from catrust.policy import EXPIRY_WARNING
+    from catrust.scan import list_folders
+    from catrust.store import Loader
+
+    boundary = datetime.now(timezone.utc) + timedelta(seconds=1)
+    ending = CA("ends in a month", not_after=boundary + EXPIRY_WARNING)
+    (ca_dir / "ca.pem").write_bytes(ending.cert_pem)
+    loader = Loader(str(ca_dir), system="none")
+    files, _ = loader.verdicts(list_folders(loader.ca_dirs))
+    (before,) = files[(0, "ca.pem")]
+    assert before.warnings == () and not loader.recheck_due()
+    wait_until(loader.recheck_due)
+    real_read = catrust.store.read
+    monkeypatch.setattr(catrust.store, "UNREADABLE_RETRY", timedelta(0))
+    monkeypatch.setattr(catrust.store, "read", lambda path, size: Rejection(path, "cannot be opened: Too many open files"))
+    files, _ = loader.verdicts(list_folders(loader.ca_dirs))
+    assert files[(0, "ca.pem")] == (before,)  # kept, and tried again at the next check
+    monkeypatch.setattr(catrust.store, "read", real_read)
+    files, _ = loader.verdicts(list_folders(loader.ca_dirs))
+    (after,) = files[(0, "ca.pem")]
+    assert after.fingerprint == before.fingerprint and after.warnings and "expires on" in after.warnings[0]
