@@ -99,8 +99,10 @@ class _Newest:
             try:
                 ctx = self._load()
             except Exception as exc:  # noqa: BLE001 - this runs inside handshakes: never fail one over a reload
+                again = self._skipped is not None and self._skipped[0] == signature
                 self._skipped = (signature, time.monotonic() + RETRY_SECONDS)
-                log.warning("%s: keeping the certificates in use: %s", self._dir, exc)
+                log.log(logging.DEBUG if again else logging.WARNING,  # once per set, not every retry
+                        "%s: keeping the certificates in use: %s", self._dir, exc)
                 return self._current[1]
             self._current = (signature, ctx)
             log.info("%s: the certificates changed; new handshakes use the new ones", self._dir)
