@@ -24,7 +24,7 @@ def render(certificates: Iterable[Certificate]) -> str:
     roots (through SSL_CERT_FILE, as `catrust env` sets it), where its custom CAs would skip policy
     and could never be removed.
     """
-    parts = [f"{MARKER}: custom CAs from the CA folders, then system roots; not a system bundle\n"]
+    parts = [f"{MARKER}: written by catrust from the CA folders it judged; not a system bundle\n"]
     for cert in certificates:
         if cert.origin == "custom":
             expiry = cert.not_after.strftime("%Y-%m-%d") if cert.not_after else "unknown"

@@ -123,7 +123,7 @@ def _env(loader: Loader, args: argparse.Namespace) -> int:
     store = loader.load()
     merged = store.write_bundle(bundle_file_for(loader))
     custom = store.write_custom_bundle(bundle_file_for(loader, "ca-custom")) if store.custom else None
-    env = variables(store, merged, custom)
+    env = variables(merged, custom)
     sys.stdout.write(format_json(env) if args.format == "json" else format_sh(env))
     _diagnostics(store, sys.stderr)
     return EXIT_OK

@@ -6,7 +6,6 @@ import json
 import shlex
 
 from .defaults import ca_bundle_path, custom_bundle_path, default_store
-from .store import TrustStore
 
 # Every variable here is read as "the whole set of roots" by its consumer, so each gets the merged bundle.
 MERGED_BUNDLE_VARS = (
@@ -22,14 +21,14 @@ MERGED_BUNDLE_VARS = (
 def environ() -> dict[str, str]:
     """Variables pointing SDKs at the merged bundle in force; `NODE_EXTRA_CA_CERTS` at the custom CAs only."""
     store = default_store()
-    return variables(store, ca_bundle_path(), custom_bundle_path() if store.custom else None)
+    return variables(ca_bundle_path(), custom_bundle_path() if store.custom else None)
 
 
-def variables(store: TrustStore, merged: str, custom: str | None) -> dict[str, str]:
+def variables(merged: str, custom: str | None) -> dict[str, str]:
     """The variables for files already written. Node adds NODE_EXTRA_CA_CERTS to its own roots, so
     it gets only what it lacks, and nothing when there are no custom CAs (it warns on an empty file)."""
     env = {name: merged for name in MERGED_BUNDLE_VARS}
-    if store.custom and custom:
+    if custom:
         env["NODE_EXTRA_CA_CERTS"] = custom
     return env
 

@@ -93,11 +93,13 @@ def _from_os(env: Mapping[str, str]) -> SystemRoots:
             path = os.path.join(folder, name)
             if name.startswith(".") or (_HASH_LINK.match(name) and os.path.islink(path)):
                 continue
-            if os.path.isfile(path) and not _is_catrust_bundle(path):
+            if os.path.isfile(path):
                 paths.append(path)
     # A Debian-style folder links every root by name and holds the bundle itself: read each real file once.
-    paths = list({os.path.realpath(p): p for p in reversed(paths)}.values())[::-1]
-    roots = _from_files(paths, " + ".join(([found] if found else []) + dirs) or "none")
+    unique: dict[str, str] = {}
+    for path in paths:
+        unique.setdefault(os.path.realpath(path), path)
+    roots = _from_files(list(unique.values()), " + ".join(([found] if found else []) + dirs) or "none")
     roots.problems[:0] = problems
     return roots
 
@@ -113,6 +115,9 @@ def _from_files(paths: list[str], source: str) -> SystemRoots:
         result = read(path, _MAX_BUNDLE)
         if isinstance(result, Rejection):
             roots.problems.append(f"{printable(path)} {result.reason}")
+            continue
+        if result.data.startswith(MARKER.encode()):  # in SSL_CERT_DIR, say: judged by policy or not at all
+            roots.problems.append(f"{printable(path)} is a catrust bundle, not system roots: it was skipped")
             continue
         parsed = parse(path, result.data)
         for block in parsed.blocks:

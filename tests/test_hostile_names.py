@@ -123,3 +123,18 @@ def test_a_catrust_bundle_at_the_os_bundle_path_is_skipped_too(ca_dir: Path, ca:
     store = TrustStore.load(str(ca_dir), system="auto")
     assert ca.cert_pem.decode() not in store.pem()
     assert any("is a catrust bundle" in p for p in store.system_problems)
+
+
+def test_a_catrust_bundle_in_ssl_cert_dir_is_skipped_with_a_warning(ca_dir: Path, ca: CA, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    TrustStore.load(str(ca_dir), system="none").write_bundle(certs / "from-catrust.pem")
+    (certs / "root.pem").write_bytes(CA("a real root").cert_pem)
+    (ca_dir / "ca.pem").unlink()
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "absent.pem"))
+    monkeypatch.setenv("SSL_CERT_DIR", str(certs))
+    store = TrustStore.load(str(ca_dir), system="os")
+    assert [c.subject.split(",")[0] for c in store.system] == ["CN=a real root"]
+    assert any("from-catrust.pem is a catrust bundle" in p for p in store.system_problems)
