@@ -204,10 +204,12 @@ def test_a_legacy_v1_root_is_a_ca_with_a_warning(ca_dir: Path, tmp_path: Path) -
             handshake(strict, port)
 
 
-@pytest.mark.parametrize("bits, accepted", [(0x40, True), (0xC0, True), (0x04, False), (0x01, False)])
+@pytest.mark.parametrize("bits, accepted, issues_tls", [
+    (0x40, True, False), (0xC0, True, False), (0x04, False, True), (0x01, False, False)])
 def test_a_netscape_certificate_type_counts_as_a_ca_only_with_its_ca_bits(ca_dir: Path, bits: int,
-                                                                          accepted: bool) -> None:
-    """OpenSSL counts nsCertType as CA only for sslCA, emailCA and objCA (NS_ANY_CA)."""
+                                                                          accepted: bool, issues_tls: bool) -> None:
+    """OpenSSL counts nsCertType as CA only for sslCA, emailCA and objCA (NS_ANY_CA); for TLS chains,
+    only sslCA lets it issue. Rejecting emailCA/objCA too is the conservative side of the same rule."""
     holder = CA("holder")
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "legacy.appliance")])
     ns_type = x509.UnrecognizedExtension(x509.ObjectIdentifier("2.16.840.1.113730.1.1"), bytes([3, 2, 0, bits]))
@@ -215,7 +217,16 @@ def test_a_netscape_certificate_type_counts_as_a_ca_only_with_its_ca_bits(ca_dir
             .serial_number(x509.random_serial_number()).not_valid_before(NOW - timedelta(days=1))
             .not_valid_after(NOW + timedelta(days=300)).add_extension(ns_type, critical=False)
             .sign(holder.key, hashes.SHA256()))
-    if accepted:
-        assert only_warnings(ca_dir, pem(cert)) == ()
-    else:
-        assert "treats it as a CA" in only_rejection(ca_dir, pem(cert))
+    holder.cert, holder.name = cert, name
+    trusting = TrustStore(custom=[], system=[], rejected=[], duplicates=[], ca_dirs=[], missing_dirs=[],
+                          system_source="none").new_context([der(cert)])  # what trusting it anyway would give
+    with tls_server(holder.issue("vault.internal")) as port:
+        if accepted:
+            assert only_warnings(ca_dir, pem(cert)) == ()
+        else:
+            assert "treats it as a CA" in only_rejection(ca_dir, pem(cert))
+        if issues_tls:
+            handshake(trusting, port, "vault.internal")  # the danger the rejection avoids
+        else:
+            with pytest.raises(ssl.SSLCertVerificationError):
+                handshake(trusting, port, "vault.internal")  # OpenSSL does not let it issue for TLS
