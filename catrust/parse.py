@@ -11,18 +11,20 @@ import base64
 import binascii
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from .model import Rejection
+from .model import Rejection, name_text
 
 _BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9][A-Z0-9 ]*)-----")
 _BOM = b"\xef\xbb\xbf"
 _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE"}
 MAX_REPORTED = 20  # block problems listed one by one per file; a file of 30,000 odd blocks gets a count
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 KEY_REASON = "holds a private key, which was ignored: keep keys out of the trust folder"
 
 
@@ -33,6 +35,10 @@ class Block:
     cert: x509.Certificate | None  # None when cryptography cannot read it; `error` says why
     error: str | None = None
     notes: tuple[str, ...] = ()  # what cryptography warned about while reading it
+    subject: str = ""  # RFC 4514, safe to print; read once here, where a failure is caught
+    issuer: str = ""
+    not_before: datetime = _EPOCH
+    not_after: datetime = _EPOCH
 
 
 @dataclass
@@ -86,39 +92,51 @@ def _parse_pem_certificate(result: ParsedFile, number: int, body: bytes) -> None
     except (ValueError, binascii.Error) as exc:
         result.rejected.append(Rejection(result.path, f"is not valid PEM ({_short(exc)})", block=number))
         return
-    try:
-        cert, notes = read_der(der)
-    except ValueError as exc:
-        result.blocks.append(Block(number, der, None, f"is not a readable certificate ({_short(exc)})"))
-        return
-    result.blocks.append(Block(number, der, cert, notes=notes))
+    result.blocks.append(read_block(number, der))
 
 
 def _parse_der(result: ParsedFile, data: bytes) -> None:
-    try:
-        cert, notes = read_der(data)
-    except ValueError as exc:
-        if _is_der_private_key(data):
-            reason = KEY_REASON
-        elif data[:1] == b"\x30":
-            reason = f"looks like DER but is not a certificate ({_short(exc)})"
-        else:
-            reason = "holds no PEM certificate block and is not a DER certificate"
-        result.rejected.append(Rejection(result.path, reason))
+    block = read_block(1, data)
+    if block.cert is not None:
+        result.blocks.append(block)
         return
-    result.blocks.append(Block(1, data, cert, notes=notes))
+    if _is_der_private_key(data):
+        reason = KEY_REASON
+    elif data[:1] == b"\x30":
+        reason = f"looks like DER but {block.error}"
+    else:
+        reason = "holds no PEM certificate block and is not a DER certificate"
+    result.rejected.append(Rejection(result.path, reason))
 
 
-def read_der(der: bytes) -> tuple[x509.Certificate, tuple[str, ...]]:
-    """Parse one DER certificate, turning cryptography's deprecation warnings into notes.
+def read_block(number: int, der: bytes) -> Block:
+    """Parse one DER certificate and read the fields every output shows, catching whatever fails.
 
-    Those warnings (a negative serial number, for one) mean a future cryptography will refuse
-    the certificate; the caller decides whether that matters, and the process sees no warning.
+    cryptography reads lazily and raises many kinds of exception on odd certificates (an X.509 v2
+    certificate, invalid UTF-8 in a name, an unknown algorithm): reading the shown fields here,
+    once, means one odd certificate becomes one verdict, never an exception that costs all trust.
+    Its deprecation warnings (a serial number of zero, say) become notes; the process sees none.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        cert = x509.load_der_x509_certificate(der)
-    return cert, tuple(dict.fromkeys(str(w.message).split(". ")[0] for w in caught))
+        try:
+            cert = x509.load_der_x509_certificate(der)
+            fields = (name_text(cert.subject), name_text(cert.issuer), cert.not_valid_before_utc,
+                      cert.not_valid_after_utc)
+        except Exception as exc:  # noqa: BLE001 - see above: any failure is this block's verdict
+            return Block(number, der, None, f"is not a readable certificate ({_short(exc)})")
+    return Block(number, der, cert, None, notes(str(w.message) for w in caught), *fields)
+
+
+def notes(messages: Iterable[str]) -> tuple[str, ...]:
+    """cryptography's warnings in words that keep their point: it will refuse the certificate later."""
+    out: dict[str, None] = {}
+    for message in messages:
+        if "serial number" in message:
+            message = ("has a serial number of zero or below, which RFC 5280 forbids: a future release of "
+                       "cryptography will refuse to read it (and catrust with it); re-issue it with a positive serial")
+        out[" ".join(message.split())] = None
+    return tuple(out)
 
 
 def _is_der_private_key(data: bytes) -> bool:
@@ -126,7 +144,7 @@ def _is_der_private_key(data: bytes) -> bool:
         serialization.load_der_private_key(data, password=None)
     except TypeError:  # encrypted: still a key
         return True
-    except (ValueError, UnsupportedAlgorithm):
+    except Exception:  # noqa: BLE001 - not a key we can read, whatever cryptography says
         return False
     return True
 

@@ -1,8 +1,10 @@
 """Step 3, policy: accept, warn or reject one custom certificate, and say why in plain words.
 
 Every accepted certificate becomes a trust anchor on its own (the context sets
-VERIFY_X509_PARTIAL_CHAIN, as Go's pool does), so the rules ask one question: can this
-certificate sensibly anchor a chain today, and will it still on Python 3.13's strict default?
+VERIFY_X509_PARTIAL_CHAIN, as Go's pool does), so the rules ask one question: what will OpenSSL
+do with this certificate as an anchor? The answers come from OpenSSL's own rules (`X509_check_ca`,
+`X509_supported_extension`, the SSL purposes), each proven by a handshake in
+tests/test_differential.py. What cannot be read exactly as OpenSSL reads it is rejected, never guessed.
 """
 
 from __future__ import annotations
@@ -13,16 +15,31 @@ from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from .model import name_text
+from .names import same_name
 
 EXPIRY_WARNING = timedelta(days=30)
 MIN_RSA_BITS = 2048  # OpenSSL's security level 2 refuses less, with a cryptic handshake error
 MIN_EC_BITS = 224
 _E = TypeVar("_E", bound=x509.ExtensionType)
 _NS_CERT_TYPE = x509.ObjectIdentifier("2.16.840.1.113730.1.1")
-_STRICT = "Python 3.13's default strict verification (VERIFY_X509_STRICT) will refuse it"
+_NS_ANY_CA, _NS_SSL_CA = 0x07, 0x04  # in the first byte of the BIT STRING: sslCA 0x04, emailCA 0x02, objCA 0x01
+_STRICT = ("clients built with ssl.create_default_context() on Python 3.13 or later, including programs given "
+           "the bundle file, will refuse it (VERIFY_X509_STRICT); catrust's own contexts keep working")
+# OpenSSL's X509_supported_extension (3.x): a critical extension not in this list fails every chain through it.
+_HANDLED_CRITICAL = frozenset(x509.ObjectIdentifier(oid) for oid in (
+    "2.16.840.1.113730.1.1",  # Netscape certificate type
+    "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.32", "2.5.29.31", "2.5.29.37",  # KU SAN BC policies CRLDP EKU
+    "1.3.6.1.5.5.7.1.7", "1.3.6.1.5.5.7.1.8",  # RFC 3779 IP address and AS identifier blocks
+    "1.3.6.1.5.5.7.48.1.5", "2.5.29.36", "1.3.6.1.5.5.7.1.14",  # OCSP no-check, policy constraints, proxy
+    "2.5.29.30", "2.5.29.33", "2.5.29.54"))  # name constraints, policy mappings, inhibit anyPolicy
+# What OpenSSL's SSL server purpose accepts in a CA's extended key usage (serverAuth, or either SGC).
+_SERVER_USAGES = frozenset({ExtendedKeyUsageOID.SERVER_AUTH, x509.ObjectIdentifier("2.16.840.1.113730.4.1"),
+                            x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.3")})
 
 
 @dataclass(frozen=True)
@@ -31,11 +48,39 @@ class Verdict:
     warnings: tuple[str, ...] = ()
 
 
+class _Refused(Exception):
+    """A rejection found deep in a rule; its message is the reason."""
+
+
 def judge(cert: x509.Certificate, now: datetime) -> Verdict:
+    """The verdict for one certificate. Never raises: whatever cryptography fails on is a rejection."""
     try:
         return _judge(cert, now)
-    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+    except _Refused as exc:
+        return Verdict(str(exc))
+    except (x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         return Verdict(f"has malformed extensions ({exc})")
+    except Exception as exc:  # noqa: BLE001 - cryptography raises many kinds on odd input, lazily
+        return Verdict(unreadable(exc))
+
+
+def unreadable(exc: BaseException) -> str:
+    """The reason for a certificate cryptography cannot fully read (so catrust cannot judge it as OpenSSL would)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return f"has content catrust cannot read exactly as OpenSSL does ({text}), so it is not trusted"
+
+
+@dataclass(frozen=True)
+class _Extensions:
+    constraints: x509.BasicConstraints | None
+    constraints_critical: bool
+    usage: x509.KeyUsage | None
+    extended: x509.ExtendedKeyUsage | None
+    ns_cert_type: int | None  # the first byte of the Netscape certificate type's bits
+    ski: bytes | None
+    aki: x509.AuthorityKeyIdentifier | None
 
 
 def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
@@ -46,60 +91,170 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
     weak = _weak_key(cert)
     if weak:
         return Verdict(weak)
+    ext = _read_extensions(cert.extensions)
+    self_issued = same_name(cert.subject, cert.issuer)
+    self_signed = self_issued and _akid_matches(cert, ext) and _algorithm_matches_key(cert)
+    v1 = cert.version == x509.Version.v1
 
-    ext = cert.extensions
-    constraints = _get(ext, x509.BasicConstraints)
-    usage = _get(ext, x509.KeyUsage)
-    ski = _get(ext, x509.SubjectKeyIdentifier)
-    aki = _get(ext, x509.AuthorityKeyIdentifier)
-    self_issued = cert.subject == cert.issuer
-    # OpenSSL's X509_check_ca: without basicConstraints, a v1 self-issued certificate is a CA, and so
-    # is one whose keyUsage allows keyCertSign or whose Netscape type says CA. Judge what OpenSSL sees.
-    legacy_v1_root = constraints is None and cert.version == x509.Version.v1 and self_issued
-    if constraints is None and not legacy_v1_root and (
-            (usage is not None and usage.value.key_cert_sign) or _netscape_ca(ext)):
+    # OpenSSL's X509_check_ca, in its order. A keyUsage without keyCertSign rules out a CA outright.
+    if ext.usage is not None and not ext.usage.key_cert_sign:
+        if ext.constraints is not None and ext.constraints.ca:
+            return Verdict("is a CA whose keyUsage does not allow signing certificates (no keyCertSign): "
+                           "OpenSSL accepts nothing it issued")
+        is_ca = False
+    elif ext.constraints is not None:
+        is_ca = ext.constraints.ca
+    elif v1 and self_signed:
+        is_ca = True  # OpenSSL's "V1 root"
+    elif ext.usage is not None or (ext.ns_cert_type is not None and ext.ns_cert_type & _NS_ANY_CA):
         return Verdict("can sign certificates (keyUsage keyCertSign or a Netscape certificate type) but has no "
                        "basicConstraints, so OpenSSL treats it as a CA though it does not say it is one: "
                        "re-issue it with basicConstraints (CA:TRUE for a CA, CA:FALSE for a server certificate)")
-    is_ca = legacy_v1_root or (constraints is not None and constraints.value.ca)
-    # A self-issued CA whose AKI names another key is a key-rollover link, not self-signed.
-    rollover = (is_ca and self_issued and aki is not None and ski is not None
-                and aki.value.key_identifier not in (None, ski.value.digest))
-    self_signed = self_issued and not rollover
-
-    if self_signed and not _signature_ok(cert):
-        return Verdict("is self-signed but its signature does not verify: the file is damaged or forged")
-    if not is_ca and not self_signed:
-        return Verdict(
-            f"is not a CA and not self-signed (a server or client certificate issued by "
-            f"{name_text(cert.issuer)}): it cannot anchor a chain, add the CA that issued it instead")
-    if is_ca and usage is not None and not usage.value.key_cert_sign:
-        return Verdict("is a CA whose keyUsage does not allow signing certificates (no keyCertSign): "
-                       "OpenSSL accepts nothing it issued")
+    else:
+        is_ca = False
 
     warnings: list[str] = []
+    if self_signed:
+        problem = _self_signature_problem(cert)
+        if problem is not None:
+            return Verdict(problem)
+    if is_ca:
+        usage = _usage_verdict(ext.extended)
+        if usage is not None and usage.rejected:
+            return usage
+        warnings += usage.warnings if usage else ()
+    elif not self_signed:
+        warnings.append(
+            f"is not a CA: it is trusted as a pin for exactly this certificate (issued by "
+            f"{name_text(cert.issuer)}), so it verifies only a server presenting it and never anything it signs; "
+            "it stops working when the server renews its certificate (trust the CA that issued it instead)")
+
     left = cert.not_valid_after_utc - now
     if left < EXPIRY_WARNING:
         warnings.append(f"expires on {_day(cert.not_valid_after_utc)}, in {left.days} days")
-    if legacy_v1_root:
+    if v1 and is_ca:
         warnings.append(f"is an X.509 v1 certificate, which OpenSSL treats as a CA: {_STRICT}")
-    if constraints is not None and is_ca:
-        if not constraints.critical:
+    if ext.constraints is not None and is_ca:
+        if not ext.constraints_critical:
             warnings.append(f"basicConstraints is not marked critical: {_STRICT}")
-        if usage is None:
+        if ext.usage is None:
             warnings.append(f"has no keyUsage extension (keyCertSign): {_STRICT}")
-        if ski is None:
+        if ext.ski is None:
             warnings.append(f"has no Subject Key Identifier: {_STRICT}")
     return Verdict(None, tuple(warnings))
 
 
-def _netscape_ca(ext: x509.Extensions) -> bool:
-    """Whether an obsolete Netscape certificate type (a DER BIT STRING) sets sslCA, emailCA or objCA."""
-    for item in ext:
-        if item.oid == _NS_CERT_TYPE and isinstance(item.value, x509.UnrecognizedExtension):
-            der = item.value.value  # 03 len unused-bits first-byte ...
-            return len(der) >= 4 and der[0] == 0x03 and bool(der[3] & 0x07)
-    return False
+def _read_extensions(extensions: x509.Extensions) -> _Extensions:
+    """The extensions OpenSSL's decisions depend on, refusing what OpenSSL would not chain through."""
+    for item in extensions:
+        if item.critical and item.oid not in _HANDLED_CRITICAL:
+            raise _Refused(f"has a critical extension OpenSSL does not handle ({_oid_name(item.oid)}), so OpenSSL "
+                           "refuses every certificate chain through it")
+    constraints = _get(extensions, x509.BasicConstraints)
+    usage = _get(extensions, x509.KeyUsage)
+    extended = _get(extensions, x509.ExtendedKeyUsage)
+    ski = _get(extensions, x509.SubjectKeyIdentifier)
+    aki = _get(extensions, x509.AuthorityKeyIdentifier)
+    return _Extensions(
+        constraints=constraints.value if constraints else None,
+        constraints_critical=bool(constraints and constraints.critical),
+        usage=usage.value if usage else None,
+        extended=extended.value if extended else None,
+        ns_cert_type=_netscape_type(extensions),
+        ski=ski.value.digest if ski else None,
+        aki=aki.value if aki else None)
+
+
+def _netscape_type(extensions: x509.Extensions) -> int | None:
+    """The first byte of an obsolete Netscape certificate type, read only from plain DER.
+
+    OpenSSL also reads BER (a long-form length, a constructed BIT STRING) here; rather than guess
+    what it makes of those, anything but the one DER form is rejected.
+    """
+    for item in extensions:
+        if item.oid == _NS_CERT_TYPE:
+            der = item.value.value if isinstance(item.value, x509.UnrecognizedExtension) else b""
+            if len(der) < 3 or der[0] != 0x03 or der[1] != len(der) - 2 or der[1] >= 0x80 or der[2] > 7:
+                raise _Refused("has a Netscape certificate type extension in an encoding catrust cannot read "
+                               "exactly as OpenSSL does, so whether OpenSSL treats it as a CA is unknown")
+            return der[3] if len(der) > 3 else 0
+    return None
+
+
+def _usage_verdict(extended: x509.ExtendedKeyUsage | None) -> Verdict | None:
+    """A CA's extended key usage limits what OpenSSL lets it issue for: TLS servers, TLS clients, or neither."""
+    if extended is None:
+        return None
+    server = any(oid in _SERVER_USAGES for oid in extended)
+    client = ExtendedKeyUsageOID.CLIENT_AUTH in extended
+    if not server and not client:
+        return Verdict("is a CA whose extended key usage allows neither serverAuth nor clientAuth, so OpenSSL "
+                       "refuses every TLS certificate it issues (anyExtendedKeyUsage does not count)")
+    if not server:
+        return Verdict(None, ("its extended key usage lacks serverAuth: OpenSSL refuses the server certificates it "
+                              "issues, so it can only verify TLS clients (mutual TLS)",))
+    if not client:
+        return Verdict(None, ("its extended key usage lacks clientAuth: it verifies servers, but OpenSSL refuses "
+                              "the client certificates it issues (mutual TLS)",))
+    return None
+
+
+def _akid_matches(cert: x509.Certificate, ext: _Extensions) -> bool:
+    """OpenSSL's X509_check_akid of a certificate against itself: a self-issued one names its own key."""
+    aki = ext.aki
+    if aki is None:
+        return True
+    if aki.key_identifier is not None and ext.ski is not None and aki.key_identifier != ext.ski:
+        return False
+    if aki.authority_cert_serial_number is not None and aki.authority_cert_serial_number != cert.serial_number:
+        return False
+    if aki.authority_cert_issuer:
+        names = [n.value for n in aki.authority_cert_issuer if isinstance(n, x509.DirectoryName)]
+        if not any(same_name(n, cert.issuer) for n in names):
+            return False
+    return True
+
+
+def _algorithm_matches_key(cert: x509.Certificate) -> bool:
+    """OpenSSL calls a certificate self-signed only if its signature algorithm fits its own key type."""
+    key = cert.public_key()
+    params = cert.signature_algorithm_parameters
+    if isinstance(key, rsa.RSAPublicKey):
+        return isinstance(params, (padding.PKCS1v15, padding.PSS))
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return isinstance(params, ec.ECDSA)
+    if isinstance(key, dsa.DSAPublicKey):
+        return params is None and isinstance(cert.signature_hash_algorithm, hashes.HashAlgorithm)
+    return isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)) and params is None
+
+
+def _self_signature_problem(cert: x509.Certificate) -> str | None:
+    """Check the certificate's signature under its own key, with any algorithm OpenSSL verifies (SHA-1 too).
+
+    cryptography's `verify_directly_issued_by` refuses SHA-1, which 26 of Debian's roots use, so the
+    signature is checked with the key directly. An algorithm cryptography cannot verify is not proof
+    of damage: OpenSSL never checks an anchor's own signature, so that stays trusted.
+    """
+    key = cert.public_key()
+    params = cert.signature_algorithm_parameters
+    digest = cert.signature_hash_algorithm
+    data, signature = cert.tbs_certificate_bytes, cert.signature
+    try:
+        if isinstance(key, rsa.RSAPublicKey) and isinstance(params, (padding.PKCS1v15, padding.PSS)) and digest:
+            key.verify(signature, data, params, digest)
+        elif isinstance(key, ec.EllipticCurvePublicKey) and isinstance(params, ec.ECDSA):
+            key.verify(signature, data, params)
+        elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+            key.verify(signature, data)
+        elif isinstance(key, dsa.DSAPublicKey) and digest:
+            key.verify(signature, data, digest)
+        else:
+            return None
+    except InvalidSignature:
+        return "is self-signed but its signature does not verify: the file is damaged or forged"
+    except (UnsupportedAlgorithm, ValueError, TypeError):
+        return None  # cryptography cannot check this algorithm: no evidence either way
+    return None
 
 
 def _weak_key(cert: x509.Certificate) -> str | None:
@@ -116,19 +271,16 @@ def _weak_key(cert: x509.Certificate) -> str | None:
     return None
 
 
-def _signature_ok(cert: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(cert)
-    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
-        return False
-    return True
-
-
 def _get(ext: x509.Extensions, kind: type[_E]) -> x509.Extension[_E] | None:
     try:
         return ext.get_extension_for_class(kind)
     except x509.ExtensionNotFound:
         return None
+
+
+def _oid_name(oid: x509.ObjectIdentifier) -> str:
+    name = getattr(oid, "_name", "Unknown OID")
+    return oid.dotted_string if name == "Unknown OID" else f"{name}, {oid.dotted_string}"
 
 
 def _day(moment: datetime) -> str:

@@ -1,8 +1,8 @@
 """Step 1, which files: list the CA folders the way KEDA does, but report every entry it skips.
 
-Not recursive; names starting with "." are skipped, which is what makes a Kubernetes
-Secret/ConfigMap mount (`..data` -> `..2026_…/`, visible names linked through `..data`) count
-each certificate once. Symlinks to regular files are followed. Nothing that is not a regular
+Not recursive; only names starting with ".." are skipped, as KEDA does: those are the kubelet's
+own (`..data` -> `..2026_…/`, visible names linked through `..data`), so a Secret/ConfigMap mount
+counts each certificate once. Every other name, `.corp.pem` included, is read or reported. Symlinks to regular files are followed. Nothing that is not a regular
 file is ever opened, and regular files are opened non-blocking and checked again after opening,
 so a FIFO swapped in at the last moment cannot hang the process.
 
@@ -71,7 +71,7 @@ def _list(folder: str) -> Folder:
     try:
         key = stat_key(os.stat(folder))
         with os.scandir(folder) as found:
-            entries = [Entry(e.name, _entry_key(e)) for e in found if not e.name.startswith(".")]
+            entries = [Entry(e.name, _entry_key(e)) for e in found if not e.name.startswith("..")]
     except FileNotFoundError:
         return Folder(folder, missing=True)
     except NotADirectoryError:

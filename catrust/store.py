@@ -11,14 +11,15 @@ import logging
 import os
 import ssl
 import threading
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
 from . import bundle, context, policy, settings
 from . import system as system_roots
-from .model import Certificate, Duplicate, Rejection, name_text, printable
-from .parse import parse
+from .model import Certificate, Duplicate, Rejection, printable
+from .parse import notes, parse
 from .scan import Listing, StatKey, is_fresh, list_folders, read
 
 log = logging.getLogger("catrust")
@@ -148,19 +149,19 @@ def judge_file(path: str, data: bytes, now: datetime) -> Judged:
             out.append(Rejection(path, block.error or "is not a readable certificate",
                                  block=block.number, fingerprint=fingerprint))
             continue
-        subject = name_text(block.cert.subject)
-        start, end = block.cert.not_valid_before_utc, block.cert.not_valid_after_utc
-        moments += [t for t in (start, end - policy.EXPIRY_WARNING, end) if t > now]
-        verdict = policy.judge(block.cert, now)
+        moments += [t for t in (block.not_before, block.not_after - policy.EXPIRY_WARNING, block.not_after) if t > now]
+        with warnings.catch_warnings(record=True) as caught:  # reading extensions can warn too (an AKI serial)
+            warnings.simplefilter("always")
+            verdict = policy.judge(block.cert, now)
         if verdict.rejected:
             out.append(Rejection(path, verdict.rejected, block=block.number,
-                                 subject=subject, fingerprint=fingerprint))
+                                 subject=block.subject, fingerprint=fingerprint))
             continue
+        found = block.notes + notes(str(w.message) for w in caught)
         out.append(Certificate(
-            der=block.der, fingerprint=fingerprint, subject=subject,
-            issuer=name_text(block.cert.issuer), not_after=block.cert.not_valid_after_utc,
-            origin="custom", path=path, block=block.number,
-            warnings=verdict.warnings + tuple(f"cryptography: {n}" for n in block.notes)))
+            der=block.der, fingerprint=fingerprint, subject=block.subject, issuer=block.issuer,
+            not_after=block.not_after, origin="custom", path=path, block=block.number,
+            warnings=verdict.warnings + tuple(f"cryptography: {n}" for n in dict.fromkeys(found))))
     out.sort(key=lambda item: item.block or 0)
     return Judged(tuple(out), min(moments, default=None))
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import certifi
 
 from .bundle import MARKER
-from .model import Certificate, Rejection, name_text, printable
+from .model import Certificate, Rejection, printable
 from .parse import parse
 from .scan import read, starts_with
 
@@ -125,8 +125,7 @@ def _from_files(paths: list[str], source: str) -> SystemRoots:
             cert = block.cert
             seen.setdefault(fingerprint, Certificate(
                 der=block.der, fingerprint=fingerprint, origin="system", path=path, block=block.number,
-                subject=name_text(cert.subject) if cert else f"(unreadable by cryptography: {block.error})",
-                issuer=name_text(cert.issuer) if cert else "",
-                not_after=cert.not_valid_after_utc if cert else None))
+                subject=block.subject if cert else f"(unreadable by cryptography: {block.error})",
+                issuer=block.issuer, not_after=block.not_after if cert else None))
     roots.certificates = list(seen.values())
     return roots

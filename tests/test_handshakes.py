@@ -80,12 +80,15 @@ def test_expired_leaf_is_refused(ca_dir: Path, ca: CA) -> None:
     assert_refused(ca_dir, old, words="expired")
 
 
-def test_a_rejected_leaf_is_not_trusted_even_with_partial_chains(ca_dir: Path) -> None:
-    """Partial chains make any stored certificate an anchor, so policy must keep leaves out."""
-    leaf = CA("unknown").issue()
+def test_a_leaf_in_the_folder_pins_exactly_that_certificate(ca_dir: Path) -> None:
+    """Partial chains make any stored certificate an anchor: a leaf verifies itself, as in Go's pool (KEDA)."""
+    issuer = CA("unknown")
+    leaf = issuer.issue()
     (ca_dir / "leaf.pem").write_bytes(pem(leaf.cert))
-    assert TrustStore.load(str(ca_dir), system="none").rejected
-    assert_refused(ca_dir, leaf)
+    store = TrustStore.load(str(ca_dir), system="none")
+    assert not store.rejected and "pin for exactly this certificate" in store.custom[0].warnings[0]
+    assert_trusted(ca_dir, leaf)
+    assert_refused(ca_dir, issuer.issue())  # the server renewed: same CA, same names, another certificate
 
 
 def test_custom_cas_add_to_the_system_roots(ca_dir: Path, ca: CA) -> None:

@@ -70,11 +70,11 @@ def test_self_signed_with_a_bad_signature_is_rejected(ca_dir: Path) -> None:
     assert "signature does not verify" in only_rejection(ca_dir, pem(tampered))
 
 
-def test_leaf_that_is_not_self_signed_is_rejected_naming_its_issuer(ca_dir: Path, ca: CA) -> None:
+def test_leaf_that_is_not_self_signed_is_a_pin_naming_its_issuer(ca_dir: Path, ca: CA) -> None:
     leaf = ca.issue("server.example")
-    reason = only_rejection(ca_dir, pem(leaf.cert))
-    assert "not a CA and not self-signed" in reason and "CN=catrust test root" in reason
-    assert "add the CA that issued it" in reason
+    (warning,) = only_warnings(ca_dir, pem(leaf.cert))
+    assert "is not a CA" in warning and "pin for exactly this certificate" in warning
+    assert "CN=catrust test root" in warning and "renews" in warning
 
 
 def test_ca_whose_key_usage_forbids_signing_is_rejected_and_really_fails(ca_dir: Path) -> None:

@@ -42,11 +42,16 @@ def test_every_name_is_read_whatever_its_extension(ca_dir: Path) -> None:
     assert len(load(ca_dir).custom) == 5
 
 
-def test_hidden_names_are_skipped(ca_dir: Path) -> None:
-    (ca_dir / ".hidden.pem").write_bytes(b"not even a certificate")
-    (ca_dir / "visible.pem").write_bytes(CA().cert_pem)
+def test_dot_names_are_read_and_only_the_kubelets_double_dot_names_skipped(ca_dir: Path) -> None:
+    """KEDA reads `.corp.pem`; only `..data` and `..2026_…` (the kubelet's) are skipped."""
+    (ca_dir / ".corp.pem").write_bytes(CA("dot").cert_pem)
+    (ca_dir / ".ca.pem.swp").write_bytes(b"b0VIM 8.2\x00\x00 an editor's swap file")
+    (ca_dir / "..2026_01_01_00_00_00.123").mkdir()
+    (ca_dir / "..data").symlink_to("..2026_01_01_00_00_00.123")
     store = load(ca_dir)
-    assert len(store.custom) == 1 and store.rejected == ()
+    assert [os.path.basename(c.path) for c in store.custom] == [".corp.pem"]
+    (swap,) = store.rejected
+    assert swap.path.endswith(".ca.pem.swp") and "not a DER certificate" in swap.reason
 
 
 def test_several_folders_in_order_and_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

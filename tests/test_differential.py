@@ -1,0 +1,237 @@
+"""OpenSSL is the judge: each policy rule next to real handshakes with the same certificate.
+
+For every crafted certificate the test asks catrust for its verdict, then asks OpenSSL directly
+(a plain context trusting only that certificate, partial chains on, as catrust's contexts are)
+whether it verifies a server it issued, and a client it issued (mutual TLS). The verdict must
+agree: accepted exactly when OpenSSL lets it anchor at least one of the two, with a warning naming
+the one it cannot, and rejected when it anchors neither.
+"""
+
+from __future__ import annotations
+
+import ssl
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from certkit import CA, NOW, Leaf, der, new_key, pem
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from derkit import as_version
+from mtlsserver import connect, mtls_server
+from tlsserver import handshake, server_context, tls_server
+
+from catrust import TrustStore
+
+Extra = Sequence[tuple[x509.ExtensionType, bool]]
+_OID = x509.ObjectIdentifier
+
+
+def issuer(extra: Extra = (), *, subject: str = "differential root", issuer_name: str | None = None,
+           key_cert_sign: bool | None = True, ca: bool | None = True) -> CA:
+    """A self-signed certificate with the given extensions, and the key that issues under it."""
+    key = new_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    builder = (x509.CertificateBuilder().subject_name(name)
+               .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name or subject)]))
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(NOW - timedelta(days=1)).not_valid_after(NOW + timedelta(days=300)))
+    if ca is not None:
+        builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    if key_cert_sign is not None:
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=key_cert_sign, crl_sign=key_cert_sign, encipher_only=False,
+            decipher_only=False), critical=True)
+    if extra or ca is not None:
+        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    for ext, critical in extra:
+        builder = builder.add_extension(ext, critical=critical)
+    holder = CA.__new__(CA)
+    holder.key, holder.parent, holder.name = key, None, name
+    holder.cert = builder.sign(key, hashes.SHA256())
+    return holder
+
+
+@dataclass(frozen=True)
+class Judged:
+    accepted: bool
+    text: str  # the reason, or the warnings joined
+
+
+def verdict(folder: Path, cert_der: bytes) -> Judged:
+    (folder / "ca.der").write_bytes(cert_der)
+    store = TrustStore.load(str(folder), system="none")
+    if store.rejected:
+        return Judged(False, store.rejected[0].reason)
+    return Judged(True, " | ".join(store.custom[0].warnings))
+
+
+def openssl_anchor(cert_der: bytes, protocol: int) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(protocol)
+    ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(cadata=cert_der)
+    return ctx
+
+
+def verifies_server(cert_der: bytes, leaf: Leaf) -> bool:
+    with tls_server(leaf) as port:
+        try:
+            handshake(openssl_anchor(cert_der, ssl.PROTOCOL_TLS_CLIENT), port)
+        except ssl.SSLCertVerificationError:
+            return False
+    return True
+
+
+def verifies_client(cert_der: bytes, leaf: Leaf) -> bool:
+    """A mutual-TLS server trusting only `cert_der`, and a client presenting `leaf`."""
+    server = openssl_anchor(cert_der, ssl.PROTOCOL_TLS_SERVER)
+    served = CA("server side").issue()
+    with tempfile.TemporaryDirectory() as tmp:
+        chain, key = Path(tmp, "c.pem"), Path(tmp, "k.pem")
+        chain.write_bytes(served.chain_pem)
+        key.write_bytes(served.key_pem)
+        server.load_cert_chain(chain, key)
+        client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        client.check_hostname, client.verify_mode = False, ssl.CERT_NONE  # only the server's check is under test
+        chain.write_bytes(leaf.chain_pem)
+        key.write_bytes(leaf.key_pem)
+        client.load_cert_chain(chain, key)
+    with mtls_server(server) as port:
+        try:
+            connect(client, port)
+        except (ssl.SSLError, ConnectionError, OSError):
+            return False
+    return True
+
+
+def agree(folder: Path, holder: CA, cert_der: bytes | None = None) -> Judged:
+    """The verdict, asserted to agree with what OpenSSL does with the certificate as an anchor."""
+    cert_der = cert_der or der(holder.cert)
+    judged = verdict(folder, cert_der)
+    leaf = holder.issue()
+    server, client = verifies_server(cert_der, leaf), verifies_client(cert_der, leaf)
+    assert judged.accepted == (server or client), (judged, server, client)
+    if judged.accepted:
+        assert ("lacks serverAuth" in judged.text) == (not server), judged
+        assert ("lacks clientAuth" in judged.text) == (not client), judged
+    return judged
+
+
+def eku(*oids: x509.ObjectIdentifier) -> tuple[x509.ExtensionType, bool]:
+    return (x509.ExtendedKeyUsage(list(oids)), False)
+
+
+EKU_CASES = {
+    "serverAuth and clientAuth": ([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH], True, ""),
+    "serverAuth only": ([ExtendedKeyUsageOID.SERVER_AUTH], True, "lacks clientAuth"),
+    "clientAuth only": ([ExtendedKeyUsageOID.CLIENT_AUTH], True, "lacks serverAuth"),
+    "Netscape server gated crypto": ([_OID("2.16.840.1.113730.4.1"), ExtendedKeyUsageOID.CLIENT_AUTH], True, ""),
+    "Microsoft server gated crypto": ([_OID("1.3.6.1.4.1.311.10.3.3")], True, "lacks clientAuth"),
+    "anyExtendedKeyUsage only": ([ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE], False, "neither serverAuth"),
+    "codeSigning only": ([ExtendedKeyUsageOID.CODE_SIGNING], False, "neither serverAuth"),
+}
+
+
+@pytest.mark.parametrize("case", EKU_CASES)
+def test_a_cas_extended_key_usage(ca_dir: Path, case: str) -> None:
+    oids, accepted, words = EKU_CASES[case]
+    judged = agree(ca_dir, issuer([eku(*oids)]))
+    assert judged.accepted == accepted and words in judged.text
+
+
+CRITICAL_CASES: dict[str, tuple[x509.ExtensionType, bool]] = {
+    "an unknown OID": (x509.UnrecognizedExtension(_OID("1.3.6.1.4.1.55555.1"), b"\x05\x00"), False),
+    "TLS Feature": (x509.TLSFeature([x509.TLSFeatureType.status_request]), False),
+    "Authority Information Access": (x509.AuthorityInformationAccess([x509.AccessDescription(
+        x509.oid.AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier("http://ca/ca.crt"))]),
+        False),
+    "Issuer Alternative Name": (x509.IssuerAlternativeName([x509.DNSName("ca.example")]), False),
+    "certificate policies": (x509.CertificatePolicies([x509.PolicyInformation(_OID("2.5.29.32.0"), None)]), True),
+    "name constraints": (x509.NameConstraints([x509.DNSName("localhost")], None), True),
+    "inhibit anyPolicy": (x509.InhibitAnyPolicy(0), True),
+    "CRL distribution points": (x509.CRLDistributionPoints([x509.DistributionPoint(
+        [x509.UniformResourceIdentifier("http://ca/ca.crl")], None, None, None)]), True),
+}
+
+
+@pytest.mark.parametrize("case", CRITICAL_CASES)
+def test_a_critical_extension_is_accepted_only_where_openssl_handles_it(ca_dir: Path, case: str) -> None:
+    extension, accepted = CRITICAL_CASES[case]
+    judged = agree(ca_dir, issuer([(extension, True)]))
+    assert judged.accepted == accepted
+    if not accepted:
+        assert "critical extension OpenSSL does not handle" in judged.text
+
+
+def test_the_same_extensions_not_critical_are_fine(ca_dir: Path) -> None:
+    extensions = [(e, False) for e, accepted in CRITICAL_CASES.values() if not accepted]
+    assert agree(ca_dir, issuer(extensions)) == Judged(True, "")
+
+
+def test_a_leaf_is_a_pin_that_verifies_itself_and_issues_nothing(ca_dir: Path) -> None:
+    """Go's pool (so KEDA) trusts a server certificate dropped in the folder as an exact pin."""
+    real_ca = CA("issuer of the pinned server")
+    server = real_ca.issue()
+    judged = verdict(ca_dir, der(server.cert))
+    assert judged.accepted and "pin for exactly this certificate" in judged.text
+    catrust_ctx = TrustStore.load(str(ca_dir), system="none").ssl_context()
+    with tls_server(server) as port:
+        handshake(catrust_ctx, port)  # the pinned certificate itself
+    signed_by_pin = CA.__new__(CA)
+    signed_by_pin.key, signed_by_pin.parent, signed_by_pin.name = server.key, None, server.cert.subject
+    for other in (real_ca.issue(), signed_by_pin.issue("anything.example")):  # renewed; issued by the pin
+        with tls_server(other) as port, pytest.raises(ssl.SSLCertVerificationError):
+            handshake(catrust_ctx, port, "localhost" if other.cert.issuer == real_ca.name else "anything.example")
+
+
+NS_TYPE = _OID("2.16.840.1.113730.1.1")
+
+
+@pytest.mark.parametrize("encoding, words", [
+    (bytes.fromhex("03020004"), "treats it as a CA"),  # DER, sslCA: OpenSSL's CA without basicConstraints
+    (bytes.fromhex("0381020004"), "encoding catrust cannot read"),  # long-form length: legal BER
+    (bytes.fromhex("2306030200040000"), "encoding catrust cannot read"),  # constructed BIT STRING
+])
+def test_a_netscape_type_is_read_only_in_plain_der(ca_dir: Path, encoding: bytes, words: str) -> None:
+    """OpenSSL reads BER here: a misread sslCA bit would make a certificate catrust calls a server
+    certificate issue for any host name. Only plain DER is read; the rest is rejected, never guessed."""
+    holder = issuer([(x509.UnrecognizedExtension(NS_TYPE, encoding), False)], ca=None, key_cert_sign=None)
+    judged = verdict(ca_dir, der(holder.cert))
+    assert not judged.accepted and words in judged.text
+
+
+def _v1(subject: str, issuer_name: str) -> CA:
+    holder = issuer(subject=subject, issuer_name=issuer_name, ca=None, key_cert_sign=None)
+    holder.cert = x509.load_der_x509_certificate(as_version(der(holder.cert), holder.key, 1))
+    return holder
+
+
+@pytest.mark.parametrize("subject, issuer_name", [("Legacy Root", "Legacy Root"), ("Legacy  Root", "legacy root")])
+def test_a_v1_root_is_a_ca_when_openssl_calls_it_self_issued(ca_dir: Path, subject: str, issuer_name: str) -> None:
+    """OpenSSL compares names ignoring ASCII case and extra spaces: both are self-issued v1 roots to it."""
+    holder = _v1(subject, issuer_name)
+    assert holder.cert.version == x509.Version.v1
+    judged = agree(ca_dir, holder)
+    assert judged.accepted and "X.509 v1" in judged.text
+
+
+def test_a_v1_certificate_issued_by_another_name_is_a_pin(ca_dir: Path) -> None:
+    holder = _v1("Legacy Server", "Some Other CA")
+    judged = verdict(ca_dir, der(holder.cert))
+    assert judged.accepted and "pin for exactly this certificate" in judged.text
+    leaf = holder.issue()
+    assert not verifies_server(der(holder.cert), leaf) and not verifies_client(der(holder.cert), leaf)
+
+
+def test_a_server_context_is_what_verifies_clients(ca_dir: Path) -> None:
+    """The client half of the harness itself can fail: a CA that issued nothing the client shows."""
+    stranger = issuer()
+    assert not verifies_client(der(stranger.cert), CA("another").issue())
+    assert verifies_client(der(stranger.cert), stranger.issue())
+    assert server_context  # the server half is the same helper the handshake tests use
