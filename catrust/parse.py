@@ -124,7 +124,7 @@ def read_block(number: int, der: bytes) -> Block:
             fields = (name_text(cert.subject), name_text(cert.issuer), cert.not_valid_before_utc,
                       cert.not_valid_after_utc)
         except Exception as exc:  # noqa: BLE001 - see above: any failure is this block's verdict
-            return Block(number, der, None, f"is not a readable certificate ({_short(exc)})")
+            return Block(number, der, None, f"is not a readable certificate ({_short(exc, named=True)})")
     return Block(number, der, cert, None, notes(str(w.message) for w in caught), *fields)
 
 
@@ -164,6 +164,9 @@ def _not_a_certificate(label: str) -> str:
     return f"is a {label} block, not a certificate"
 
 
-def _short(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
+def _short(exc: Exception, *, named: bool = False) -> str:
+    """One line about `exc`; `named` adds its type where the message alone says little (KeyError: 99)."""
+    text = " ".join(str(exc).split())
+    if named and not isinstance(exc, ValueError) or not text:
+        text = f"{type(exc).__name__}: {text}".rstrip(": ")
     return text if len(text) <= 120 else text[:117] + "..."

@@ -66,7 +66,8 @@ def judge(cert: x509.Certificate, now: datetime) -> Verdict:
 
 def unreadable(exc: BaseException) -> str:
     """The reason for a certificate cryptography cannot fully read (so catrust cannot judge it as OpenSSL would)."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = " ".join(str(exc).split())
+    text = text if isinstance(exc, ValueError) and text else f"{type(exc).__name__}: {text}".rstrip(": ")
     if len(text) > 120:
         text = text[:117] + "..."
     return f"has content catrust cannot read exactly as OpenSSL does ({text}), so it is not trusted"

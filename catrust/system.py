@@ -89,7 +89,12 @@ def _from_os(env: Mapping[str, str]) -> SystemRoots:
     dirs = [d for d in dirs if os.path.isdir(d)]
     paths = [found] if found else []
     for folder in dirs:
-        for name in sorted(os.listdir(folder)):
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError as exc:
+            problems.append(f"{printable(folder)} cannot be listed: {exc.strerror}")
+            continue
+        for name in names:
             path = os.path.join(folder, name)
             if name.startswith(".") or (_HASH_LINK.match(name) and os.path.islink(path)):
                 continue

@@ -1,0 +1,80 @@
+"""Every entry fails alone: certificates that make cryptography raise become one verdict each.
+
+Each used to escape as an exception: `TrustStore.load` raised, a fresh process got no trust at
+all (not even the system roots), and a running one stopped following its folder.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from certkit import CA, der, pem
+from hostile import hostile_certificates
+from tlsserver import handshake, tls_server
+
+from catrust import TrustStore
+
+HOSTILE = hostile_certificates()
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_in_the_ca_folder_it_is_one_rejection_and_the_rest_is_trusted(ca_dir: Path, ca: CA, name: str) -> None:
+    (ca_dir / "odd.der").write_bytes(HOSTILE[name])
+    (ca_dir / "mixed.pem").write_bytes(pem_of(HOSTILE[name]) + ca.cert_pem)  # one odd block, one good
+    (ca_dir / "good.pem").write_bytes(CA("good").cert_pem)
+    store = TrustStore.load(str(ca_dir), system="none")
+    assert {r.path.rsplit("/", 1)[1] for r in store.rejected} == {"odd.der", "mixed.pem"}
+    assert all("catrust cannot read" in r.reason or "not a readable certificate" in r.reason for r in store.rejected)
+    assert len(store.custom) == 2
+    with tls_server(ca.issue()) as port:
+        handshake(store.ssl_context(), port)
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_among_the_system_roots_it_costs_only_itself(tmp_path: Path, ca: CA, name: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = tmp_path / "roots.pem"
+    bundle.write_bytes(pem_of(HOSTILE[name]) + ca.cert_pem)
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "none"))
+    store = TrustStore.load([], system="os")
+    assert der(ca.cert) in {c.der for c in store.system}
+    with tls_server(ca.issue()) as port:
+        handshake(store.ssl_context(), port)
+
+
+def test_a_process_with_warnings_as_errors_loads_the_folder(ca_dir: Path, ca: CA) -> None:
+    """cryptography warns about some certificates (a serial number of zero); the process never sees it."""
+    for number, data in enumerate(HOSTILE.values()):
+        (ca_dir / f"odd-{number}.der").write_bytes(data)
+    (ca_dir / "good.pem").write_bytes(ca.cert_pem)
+    code = ("import catrust; s = catrust.default_store(); catrust.ssl_context(); "
+            "print(len(s.custom), len(s.rejected))")
+    env = {**os.environ, "CATRUST_CA_DIRS": str(ca_dir), "PYTHONWARNINGS": "error"}
+    result = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True,
+                            env=env, timeout=60, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", str(len(HOSTILE))]
+
+
+def pem_of(data: bytes) -> bytes:
+    return ssl.DER_cert_to_PEM_cert(data).encode()
+
+
+def test_the_hostile_set_is_hostile() -> None:
+    """Guard the guard: each certificate here must really make cryptography raise when read."""
+    from cryptography import x509
+
+    for name, data in HOSTILE.items():
+        with pytest.raises(Exception):  # noqa: B017 - any kind: that is the point
+            cert = x509.load_der_x509_certificate(data)
+            cert.subject.rfc4514_string()
+            cert.issuer.rfc4514_string()
+            list(cert.extensions)
+            assert pem(cert), name
