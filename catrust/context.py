@@ -47,7 +47,7 @@ def build(ders: Sequence[bytes], *, min_version: ssl.TLSVersion, platform_store:
     if ders:
         try:
             ctx.load_verify_locations(cadata=b"".join(ders))
-        except ssl.SSLError:
+        except (ssl.SSLError, ValueError):  # ValueError: a block with no bytes at all
             _load_one_by_one(ctx, ders)
     return ctx
 
@@ -78,7 +78,7 @@ def _load_one_by_one(ctx: ssl.SSLContext, ders: Sequence[bytes]) -> None:
     for der in ders:
         try:
             ctx.load_verify_locations(cadata=der)
-        except ssl.SSLError as exc:
+        except (ssl.SSLError, ValueError) as exc:
             log.warning("OpenSSL refused a certificate (sha256 %s): %s", hashlib.sha256(der).hexdigest(), exc)
 
 

@@ -78,3 +78,15 @@ def test_the_hostile_set_is_hostile() -> None:
             cert.issuer.rfc4514_string()
             list(cert.extensions)
             assert pem(cert), name
+
+
+def test_an_empty_block_as_the_only_system_root_leaves_a_verifying_context(tmp_path: Path, ca: CA,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by scripts/fuzz: OpenSSL's loader raised ValueError (not SSLError) on no bytes at all."""
+    bundle = tmp_path / "roots.pem"
+    bundle.write_bytes(b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "none"))
+    ctx = TrustStore.load([], system="os").ssl_context()
+    with tls_server(ca.issue()) as port, pytest.raises(ssl.SSLCertVerificationError):
+        handshake(ctx, port)
