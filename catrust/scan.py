@@ -1,9 +1,10 @@
 """Step 1, which files: list the CA folders the way KEDA does, but report every entry it skips.
 
 Not recursive; only names starting with ".." are skipped, as KEDA does: those are the kubelet's
-own (`..data` -> `..2026_…/`, visible names linked through `..data`), so a Secret/ConfigMap mount
-counts each certificate once. Every other name, `.corp.pem` included, is read or reported. Symlinks to regular files are followed. Nothing that is not a regular
-file is ever opened, and regular files are opened non-blocking and checked again after opening,
+own (`..data` -> `..2026_…/`, visible names linked through `..data`), so a Secret/ConfigMap
+mount counts each certificate once. Every other name, `.corp.pem` included, is read or reported.
+Symlinks to regular files are followed. Nothing that is not a regular file is ever opened, and
+regular files are opened non-blocking and checked again after opening,
 so a FIFO swapped in at the last moment cannot hang the process.
 
 Listing only stats (it never opens a file), and its result is the folders' fingerprint: equal

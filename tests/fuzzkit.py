@@ -38,8 +38,8 @@ def seeds() -> list[bytes]:
              der(self_signed_leaf().cert), *hostile_certificates().values()]
     with open(certifi.where(), encoding="ascii") as handle:
         text = handle.read()
-    roots = [ssl.PEM_cert_to_DER_cert("-----BEGIN CERTIFICATE-----" + block.split("-----END CERTIFICATE-----")[0]
-                                      + "-----END CERTIFICATE-----") for block in text.split("-----BEGIN CERTIFICATE-----")[1:]]
+    begin, end = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+    roots = [ssl.PEM_cert_to_DER_cert(begin + block.split(end)[0] + end) for block in text.split(begin)[1:]]
     return found + roots[:: max(1, len(roots) // 8)]
 
 

@@ -17,13 +17,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from certkit import CA, NOW, Leaf, der, new_key, pem
+from certkit import CA, NOW, Leaf, der, new_key
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from derkit import as_version
 from mtlsserver import connect, mtls_server
-from tlsserver import handshake, server_context, tls_server
+from tlsserver import handshake, tls_server
 
 from catrust import TrustStore
 
@@ -234,4 +234,3 @@ def test_a_server_context_is_what_verifies_clients(ca_dir: Path) -> None:
     stranger = issuer()
     assert not verifies_client(der(stranger.cert), CA("another").issue())
     assert verifies_client(der(stranger.cert), stranger.issue())
-    assert server_context  # the server half is the same helper the handshake tests use

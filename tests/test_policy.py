@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import ssl
 import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -130,6 +131,26 @@ def test_strict_mode_warnings_predict_what_strict_verification_refuses(ca_dir: P
         handshake(ctx, port)
         with pytest.raises(ssl.SSLCertVerificationError):
             handshake(strict, port)
+
+
+@pytest.mark.parametrize("words", STRICT_CASES)
+def test_strict_mode_warnings_name_who_refuses_and_who_does_not(ca_dir: Path, tmp_path: Path, words: str) -> None:
+    """The warning's claim as stated: create_default_context() given the bundle file refuses it on
+    Python 3.13+ (and accepts it before), while catrust's own context keeps working everywhere."""
+    odd = CA(**STRICT_CASES[words])  # type: ignore[arg-type]
+    (warning,) = only_warnings(ca_dir, odd.cert_pem)
+    assert "ssl.create_default_context() on Python 3.13 or later" in warning
+    assert "catrust's own contexts keep working" in warning
+    store = load(ca_dir)
+    bundle = store.write_bundle(tmp_path / "bundle.pem")
+    stdlib = ssl.create_default_context(cafile=bundle)
+    with tls_server(odd.issue()) as port:
+        handshake(store.ssl_context(), port)
+        if sys.version_info >= (3, 13):
+            with pytest.raises(ssl.SSLCertVerificationError):
+                handshake(stdlib, port)
+        else:
+            handshake(stdlib, port)
 
 
 def test_a_certificate_without_warnings_passes_strict_verification(ca_dir: Path, ca: CA) -> None:
