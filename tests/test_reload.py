@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 from certkit import CA
+from hostile import hostile_certificates
 from kubelet import edit, publish
 from tlsserver import handshake, tls_server
 
@@ -115,6 +116,21 @@ def test_a_removed_ca_stops_working_once_the_folder_has_settled(folder: Path, up
         clock.advance(SETTLE_SECONDS)
         assert catrust.reload() and catrust.generation() == 1
         refused(catrust.ssl_context(), port)
+
+
+def test_an_odd_certificate_arriving_with_a_removal_does_not_stop_the_following(folder: Path, update: Update,
+                                                                                  clock: FakeClock) -> None:
+    """A certificate that made cryptography raise used to stop every check: the removed CA stayed trusted."""
+    odd = next(iter(hostile_certificates().values()))
+    update(folder, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
+    with tls_server(B.issue()) as port:
+        handshake(catrust.ssl_context(), port)
+        update(folder, {"a.pem": A.cert_pem, "odd.der": odd})
+        catrust.reload()
+        clock.advance(SETTLE_SECONDS)
+        assert catrust.reload()
+        refused(catrust.ssl_context(), port)
+        assert [r.path.rsplit("/", 1)[1] for r in catrust.default_store().rejected] == ["odd.der"]
 
 
 def test_a_replaced_ca_works_at_once_and_the_old_one_goes_once_settled(folder: Path, update: Update,
