@@ -27,7 +27,7 @@ MIN_RSA_BITS = 2048  # OpenSSL's security level 2 refuses less, with a cryptic h
 MIN_EC_BITS = 224
 _E = TypeVar("_E", bound=x509.ExtensionType)
 _NS_CERT_TYPE = x509.ObjectIdentifier("2.16.840.1.113730.1.1")
-_NS_ANY_CA, _NS_SSL_CA = 0x07, 0x04  # in the first byte of the BIT STRING: sslCA 0x04, emailCA 0x02, objCA 0x01
+_NS_ANY_CA, _NS_SSL_SERVER = 0x07, 0x40  # first byte of the BIT STRING: CA bits 0x04 0x02 0x01; SSL server 0x40
 _STRICT = ("clients built with ssl.create_default_context() on Python 3.13 or later, including programs given "
            "the bundle file, will refuse it (VERIFY_X509_STRICT); catrust's own contexts keep working")
 # OpenSSL's X509_supported_extension (3.x): a critical extension not in this list fails every chain through it.
@@ -124,7 +124,12 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
         if usage is not None and usage.rejected:
             return usage
         warnings += usage.warnings if usage else ()
-    elif not self_signed:
+    else:
+        refused = _server_purpose_problem(ext)
+        if refused:
+            return Verdict(f"is not a CA, and OpenSSL refuses it as a TLS server certificate ({refused}), so "
+                           "trusting it would verify nothing")
+    if not is_ca and not self_signed:
         warnings.append(
             f"is not a CA: it is trusted as a pin for exactly this certificate (issued by "
             f"{name_text(cert.issuer)}), so it verifies only a server presenting it and never anything it signs; "
@@ -197,6 +202,18 @@ def _usage_verdict(extended: x509.ExtendedKeyUsage | None) -> Verdict | None:
     if not client:
         return Verdict(None, ("its extended key usage lacks clientAuth: it verifies servers, but OpenSSL refuses "
                               "the client certificates it issues (mutual TLS)",))
+    return None
+
+
+def _server_purpose_problem(ext: _Extensions) -> str | None:
+    """OpenSSL's SSL server purpose for an end-entity anchor (a pin or a self-signed server certificate)."""
+    if ext.extended is not None and not any(oid in _SERVER_USAGES for oid in ext.extended):
+        return "its extended key usage lacks serverAuth"
+    usage = ext.usage
+    if usage is not None and not (usage.digital_signature or usage.key_encipherment or usage.key_agreement):
+        return "its keyUsage allows none of digitalSignature, keyEncipherment, keyAgreement"
+    if ext.ns_cert_type is not None and not ext.ns_cert_type & _NS_SSL_SERVER:
+        return "its Netscape certificate type does not include SSL server"
     return None
 
 

@@ -234,3 +234,44 @@ def test_a_server_context_is_what_verifies_clients(ca_dir: Path) -> None:
     stranger = issuer()
     assert not verifies_client(der(stranger.cert), CA("another").issue())
     assert verifies_client(der(stranger.cert), stranger.issue())
+
+
+def _key_usage(**allowed: bool) -> x509.KeyUsage:
+    flags = dict.fromkeys(("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+                           "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only"), False)
+    return x509.KeyUsage(**{**flags, **allowed})
+
+
+END_ENTITY_CASES: dict[str, Extra] = {
+    "no restriction": [],
+    "serverAuth": [eku(ExtendedKeyUsageOID.SERVER_AUTH)],
+    "clientAuth only": [eku(ExtendedKeyUsageOID.CLIENT_AUTH)],
+    "digitalSignature": [(_key_usage(digital_signature=True), True)],
+    "dataEncipherment only": [(_key_usage(data_encipherment=True), True)],
+    "Netscape SSL server": [(x509.UnrecognizedExtension(NS_TYPE, bytes.fromhex("03020640")), False)],
+    "Netscape SSL client only": [(x509.UnrecognizedExtension(NS_TYPE, bytes.fromhex("03020780")), False)],
+}
+
+
+@pytest.mark.parametrize("self_signed", [True, False], ids=["self-signed", "pin"])
+@pytest.mark.parametrize("case", END_ENTITY_CASES)
+def test_an_end_entity_anchor_is_accepted_exactly_when_openssl_takes_it_as_a_server(
+        ca_dir: Path, case: str, self_signed: bool) -> None:
+    """A pin or a self-signed server certificate only ever verifies itself, as a TLS server: OpenSSL's
+    server purpose (extended key usage, keyUsage, Netscape type) decides whether even that works."""
+    key = new_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    signer = key if self_signed else CA("issuer of a pin").key
+    builder = (x509.CertificateBuilder().subject_name(name)
+               .issuer_name(name if self_signed else x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "elsewhere")]))
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(NOW - timedelta(days=1)).not_valid_after(NOW + timedelta(days=90))
+               .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False))
+    for ext, critical in END_ENTITY_CASES[case]:
+        builder = builder.add_extension(ext, critical=critical)
+    cert = builder.sign(signer, hashes.SHA256())
+    judged = verdict(ca_dir, der(cert))
+    served = Leaf(cert, key, [cert])
+    assert judged.accepted == verifies_server(der(cert), served), judged
+    if not judged.accepted:
+        assert "OpenSSL refuses it as a TLS server certificate" in judged.text
