@@ -275,3 +275,21 @@ def test_an_end_entity_anchor_is_accepted_exactly_when_openssl_takes_it_as_a_ser
     assert judged.accepted == verifies_server(der(cert), served), judged
     if not judged.accepted:
         assert "OpenSSL refuses it as a TLS server certificate" in judged.text
+
+
+@pytest.mark.parametrize("oid, value", [
+    ("2.5.29.19", "3081030101ff"),  # basicConstraints CA:TRUE, long-form length
+    ("2.5.29.19", "3003010100"),  # CA:FALSE written out (DER leaves a default out)
+    ("2.5.29.19", "3003010101"),  # TRUE as 0x01 (BER; DER says 0xff)
+    ("2.5.29.15", "0381020204"),  # keyUsage keyCertSign, long-form length
+    ("2.5.29.15", "23040302020" "4"),  # keyUsage as a constructed BIT STRING
+    ("2.5.29.15", "03020205"),  # keyUsage with a padding bit set
+    ("2.5.29.37", "30810a06082b06010505070301"),  # extended key usage serverAuth, long-form length
+], ids=["bc-long", "bc-default", "bc-true-01", "ku-long", "ku-constructed", "ku-padding", "eku-long"])
+def test_ber_forms_of_the_extensions_that_decide_ca_ness_are_rejected_never_guessed(
+        ca_dir: Path, oid: str, value: str) -> None:
+    """OpenSSL reads these BER forms (some as a CA); catrust reads only DER, so it refuses them."""
+    holder = issuer([(x509.UnrecognizedExtension(_OID(oid), bytes.fromhex(value)), True)], ca=None,
+                    key_cert_sign=None)
+    judged = verdict(ca_dir, der(holder.cert))
+    assert not judged.accepted and "cannot read exactly as OpenSSL does" in judged.text
