@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,13 @@ EXAMPLES = int(os.environ.get("CATRUST_FUZZ_EXAMPLES", "300"))
 
 
 @pytest.fixture(autouse=True)
-def quiet() -> None:
-    logging.getLogger("catrust").setLevel(logging.CRITICAL)  # every input logs its rejection
+def quiet() -> Iterator[None]:
+    """Every input logs its rejection: silence catrust's logger for these tests only."""
+    logger = logging.getLogger("catrust")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    yield
+    logger.setLevel(level)
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,

@@ -9,10 +9,11 @@ import re
 import ssl
 import stat
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from certkit import CA, key_pem, pem
+from certkit import CA, NOW, key_pem, pem
 from tlsserver import handshake, tls_server
 
 import catrust
@@ -73,7 +74,8 @@ def test_one_info_summary_and_one_warning_per_rejected_file(ca_dir: Path, ca: CA
                                                              caplog: pytest.LogCaptureFixture) -> None:
     (ca_dir / "good.pem").write_bytes(ca.cert_pem)
     (ca_dir / "bad.pem").write_bytes(b"junk")
-    (ca_dir / "two-problems.pem").write_bytes(pem(ca.issue().cert) + key_pem(ca.key))
+    expired = CA("expired", not_before=NOW - timedelta(days=90), not_after=NOW - timedelta(days=1))
+    (ca_dir / "two-problems.pem").write_bytes(expired.cert_pem + key_pem(ca.key))
     caplog.set_level(logging.INFO, logger="catrust")
     TrustStore.load(str(ca_dir), system="none")
     infos = [r for r in caplog.records if r.levelno == logging.INFO]
