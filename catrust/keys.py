@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from .errors import CatrustError
 
 _KEY_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----(.*?)-----END \1-----", re.DOTALL)
-_ANY_BLOCK = re.compile(rb"-----BEGIN [A-Z0-9 ]+-----")
+_KEY_BEGIN = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+_ANY_BEGIN = re.compile(rb"-----BEGIN [A-Z0-9 ]+-----")
 # What cryptography raises on odd key bytes, besides the TypeError that means "encrypted or not".
 _ODD_KEY = (ValueError, UnsupportedAlgorithm, InternalError, binascii.Error)
 
@@ -40,14 +41,18 @@ def holds_key(data: bytes) -> bool:
     return _KEY_BLOCK.search(data) is not None
 
 
-def load_private_key(data: bytes, password: bytes | None, what: str) -> PrivateKeyTypes:
+def load_private_key(data: bytes, password: bytes | None, what: str,
+                     if_encrypted: str = "pass its password") -> PrivateKeyTypes:
     """The first private key in `data` (PEM of any key label, or DER), read by content.
 
     Raises KeyProblem saying what is wrong with `what` (e.g. "tls.key"): encrypted without a
     password, wrong password, unreadable, or an algorithm cryptography does not know.
     """
     found = _KEY_BLOCK.search(data)
-    if found is None and _ANY_BLOCK.search(data):
+    unreadable = KeyProblem(f"{what} is not a readable PEM private key (cut short, damaged, or not a key)")
+    if found is None and _KEY_BEGIN.search(data):
+        raise unreadable  # a key block without its END line
+    if found is None and _ANY_BEGIN.search(data):
         raise KeyProblem(f"{what} holds no private key block")
     try:
         with warnings.catch_warnings():
@@ -56,14 +61,14 @@ def load_private_key(data: bytes, password: bytes | None, what: str) -> PrivateK
             key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     except TypeError:
         if password is None:
-            raise KeyProblem(f"{what} is encrypted: pass its password") from None
+            raise KeyProblem(f"{what} is encrypted: {if_encrypted}") from None
         raise KeyProblem(f"{what} is not encrypted, but a password was given") from None
     except UnsupportedAlgorithm:
         raise KeyProblem(f"{what} uses an algorithm that cannot be loaded") from None
     except _ODD_KEY as exc:
         if password is not None and "decrypt" in str(exc).lower():
             raise KeyProblem(f"{what} cannot be decrypted: is the password right?") from None
-        raise KeyProblem(f"{what} is not a readable PEM private key (cut short, damaged, or not a key)") from None
+        raise unreadable from None
     return key
 
 

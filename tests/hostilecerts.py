@@ -70,11 +70,16 @@ def serial_zero() -> bytes:
     return _patch(_build(serial=1), b"\x02\x01\x01", b"\x02\x01\x00")
 
 
+def aki_serial_zero() -> bytes:
+    aki = x509.AuthorityKeyIdentifier(b"\x01" * 20, [x509.DirectoryName(x509.Name([]))], 5)
+    return _patch(_build(aki), b"\x82\x01\x05", b"\x82\x01\x00")
+
+
 HOSTILE: dict[str, Callable[[], bytes]] = {
     "X.509 v2": version_2, "TLS Feature with an unknown value": tls_feature_unknown,
     "malformed iPAddress name constraint": ip_constraint_malformed, "subject with invalid UTF-8": subject_bad_utf8,
     "unknown key algorithm": unknown_key_algorithm, "unknown signature algorithm": unknown_signature_algorithm,
-    "serial number 0": serial_zero,
+    "serial number 0": serial_zero, "authority key identifier with serial number 0": aki_serial_zero,
 }
 
 
