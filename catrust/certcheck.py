@@ -29,7 +29,7 @@ _SIGNING_KEYS = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519P
 _SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 _MALFORMED = (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)  # reading extensions
 # What reading an odd certificate raises, at load or when a part is first touched (cryptography 42-50).
-_ODD = (ValueError, TypeError, KeyError, UnsupportedAlgorithm, InternalError, x509.InvalidVersion,
+ODD = (ValueError, TypeError, KeyError, UnsupportedAlgorithm, InternalError, x509.InvalidVersion,
         x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
 _USAGES = {ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth", ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth"}
 
@@ -101,7 +101,7 @@ def certificates(files: CertFiles, name: str) -> tuple[list[x509.Certificate], l
         return [], []
     try:
         parsed = parse(name, data)
-    except _ODD as exc:  # cryptography raises more than ValueError while loading (an X.509 v2 certificate)
+    except ODD as exc:  # cryptography raises more than ValueError while loading (an X.509 v2 certificate)
         return [], [f"{name} cannot be read ({_short(exc)}): it is damaged or in a form catrust does not support"]
     problems = [f"{r.where}: {r.reason}" for r in parsed.rejected]
     problems += [f"{name} #{b.number}: {b.error}" for b in parsed.blocks if b.cert is None]
@@ -136,7 +136,7 @@ def _unreadable(cert: x509.Certificate) -> str | None:
         for part, read in parts.items():
             try:
                 read()
-            except _ODD as exc:
+            except ODD as exc:
                 return f"its {part} cannot be read ({_short(exc)}): it is damaged or in a form catrust does not support"
     return None
 

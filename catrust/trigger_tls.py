@@ -16,11 +16,15 @@ import ssl
 import sys
 import tempfile
 import threading
+import warnings
 import weakref
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
+from cryptography.utils import CryptographyDeprecationWarning
+
 from . import keys, settings
+from .certcheck import ODD
 from .context import freeze
 from .defaults import default_store
 from .errors import CatrustError
@@ -105,7 +109,7 @@ def _load_client_cert(ctx: ssl.SSLContext, cert: Material, cert_data: bytes, key
     encrypted one there and prompt for its pass phrase.
     """
     source = key_data if key_data is not None else cert_data if keys.holds_key(cert_data) else None
-    secret = password.encode() if isinstance(password, str) else password
+    secret = _utf8(password, "password") if isinstance(password, str) else password
     key_pem = None if source is None else keys.pkcs8_pem(keys.load_private_key(source, secret or None,
                                                                                   "the client key"))
     with _as_file(cert, cert_data) as cert_path, keys.secret_file(key_pem) as key_path:
@@ -117,7 +121,13 @@ def _load_client_cert(ctx: ssl.SSLContext, cert: Material, cert_data: bytes, key
 
 
 def _judge_ca(data: bytes) -> list[bytes]:
-    items = judge_file("ca", data, datetime.now(timezone.utc)).verdicts
+    try:
+        with warnings.catch_warnings():  # the policy notes what cryptography deprecates; never an error here
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            items = judge_file("ca", data, datetime.now(timezone.utc)).verdicts
+    except ODD as exc:  # cryptography raises on odd certificates when a part is first read
+        raise CatrustError(f"the trigger's CA cannot be read ({type(exc).__name__}): "
+                           "it is damaged or in a form catrust does not support") from None
     refused = [describe(i) for i in items if isinstance(i, Rejection)]
     accepted = [i.der for i in items if not isinstance(i, Rejection)]
     if refused or not accepted:
@@ -134,7 +144,7 @@ def _read(material: Material, name: str) -> bytes:
     if isinstance(material, bytes):
         return material
     if isinstance(material, str) and "-----BEGIN" in material:
-        return material.encode()
+        return _utf8(material, name)
     path = os.fspath(material)
     hidden = CatrustError(f"{name}= is neither PEM text nor a readable file (its value is not shown)")
     if name == "key" or not os.path.lexists(path):
@@ -143,6 +153,13 @@ def _read(material: Material, name: str) -> bytes:
         except CatrustError:
             raise hidden from None
     return read_bytes(path, _MAX_MATERIAL, f"{name} file")
+
+
+def _utf8(text: str, name: str) -> bytes:
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # lone surrogates, from undecodable bytes: not shown, it may be a secret
+        raise CatrustError(f"{name}= is not valid text (its value is not shown)") from None
 
 
 @contextlib.contextmanager
