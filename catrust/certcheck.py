@@ -5,18 +5,20 @@ Each problem is one sentence naming a file and never quoting it, so it is safe t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from . import policy
+from . import keys, policy
 from .certdir import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY, CertFiles
 from .model import name_text
 from .parse import parse
@@ -26,6 +28,9 @@ _SIGNING_KEYS = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519P
                  ed448.Ed448PrivateKey, dsa.DSAPrivateKey)  # the members of PrivateKey
 _SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 _MALFORMED = (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)  # reading extensions
+# What reading an odd certificate raises, at load or when a part is first touched (cryptography 42-50).
+ODD = (ValueError, TypeError, KeyError, UnsupportedAlgorithm, InternalError, x509.InvalidVersion,
+        x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
 _USAGES = {ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth", ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth"}
 
 
@@ -94,13 +99,52 @@ def certificates(files: CertFiles, name: str) -> tuple[list[x509.Certificate], l
     data = files.contents.get(name)
     if data is None:
         return [], []
-    parsed = parse(name, data)
+    try:
+        parsed = parse(name, data)
+    except ODD as exc:  # cryptography raises more than ValueError while loading (an X.509 v2 certificate)
+        return [], [f"{name} cannot be read ({_short(exc)}): it is damaged or in a form catrust does not support"]
     problems = [f"{r.where}: {r.reason}" for r in parsed.rejected]
     problems += [f"{name} #{b.number}: {b.error}" for b in parsed.blocks if b.cert is None]
-    certs = [b.cert for b in parsed.blocks if b.cert is not None]
+    certs: list[x509.Certificate] = []
+    for block in parsed.blocks:
+        if block.cert is None:
+            continue
+        odd = _unreadable(block.cert)
+        if odd:
+            problems.append(f"{name} #{block.number}: {odd}")
+        else:
+            certs.append(block.cert)
     if not certs and not problems:
         problems.append(f"{name} holds no certificate")
     return certs, problems
+
+
+def _unreadable(cert: x509.Certificate) -> str | None:
+    """Why `cert` cannot be used, when reading one of its parts raises (cryptography reads lazily).
+
+    Every part catrust and the policy touch is read once here, so later reads cannot raise; the
+    parsed extensions are cached, so the deprecation warnings they give are heard only here.
+    """
+    parts: dict[str, Callable[[], object]] = {
+        "subject": lambda: cert.subject.rfc4514_string(), "issuer": lambda: cert.issuer.rfc4514_string(),
+        "validity dates": lambda: (cert.not_valid_before_utc, cert.not_valid_after_utc),
+        "public key": lambda: cert.public_key().public_bytes(*_SPKI), "extensions": lambda: cert.extensions,
+        "signature algorithm": lambda: cert.signature_hash_algorithm,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        for part, read in parts.items():
+            try:
+                read()
+            except ODD as exc:
+                return f"its {part} cannot be read ({_short(exc)}): it is damaged or in a form catrust does not support"
+    return None
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def key_matches(key: PrivateKey, cert: x509.Certificate) -> bool:
@@ -135,12 +179,9 @@ def _key(files: CertFiles, name: str, problems: list[str]) -> PrivateKey | None:
     if data is None:
         return None
     try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except TypeError:
-        problems.append(f"{name} is encrypted: catrust needs an unencrypted PEM key")
-        return None
-    except (ValueError, UnsupportedAlgorithm):
-        problems.append(f"{name} is not a readable PEM private key (cut short, damaged, or not a key)")
+        key = keys.load_private_key(data, None, name, "catrust needs an unencrypted key")
+    except keys.KeyProblem as exc:
+        problems.append(str(exc))
         return None
     if not isinstance(key, _SIGNING_KEYS):
         problems.append(f"{name} holds a key type that cannot sign certificates")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from . import cli_certs, settings
 from .defaults import bundle_file_for
@@ -22,6 +23,35 @@ from .settings import SYSTEM_MODES
 from .store import Loader, TrustStore, describe
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+MAX_INTERVAL = 86400.0  # a day: a watcher checking less often is not watching (and Event.wait overflows near 1e9)
+MAX_FILE_SIZE = 1 << 30  # 1 GiB: far beyond any CA file, and every file is read into memory
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line on stderr, exit 2: the usage block buries it in a pod's log."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"catrust: error: {message} (see {self.prog} --help)\n")
+
+
+def _interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(value) and 0 < value <= MAX_INTERVAL):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds, at most {MAX_INTERVAL:g}")
+    return value
+
+
+def _file_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
+    if not 0 < value <= MAX_FILE_SIZE:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of bytes, at most {MAX_FILE_SIZE}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,13 +78,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="catrust", description="Show, check and write the trust bundle: system roots plus the CA folders.")
-    parser.add_argument("--ca-dir", action="append", metavar="DIR",
+    parser.add_argument("--ca-dir", action="append", type=cli_certs.nonempty, metavar="DIR",
                         help="a CA folder (repeatable; default: $CATRUST_CA_DIRS, else /custom/ca)")
     parser.add_argument("--system", choices=SYSTEM_MODES, default="auto",
                         help="where system roots come from (default: auto = OS bundle, else certifi)")
-    parser.add_argument("--max-file-size", type=int, metavar="BYTES",
+    parser.add_argument("--max-file-size", type=_file_size, metavar="BYTES",
                         help="skip files larger than this (default: $CATRUST_MAX_FILE_SIZE, else 1 MiB)")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print the library's log lines")
     parser.set_defaults(needs_store=True)
@@ -73,11 +103,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="sh: export lines safe to eval (default); json: an object")
     env.set_defaults(command=_env)
     write = commands.add_parser("write", help="write the bundle atomically to PATH")
-    write.add_argument("path", metavar="PATH")
+    write.add_argument("path", type=cli_certs.nonempty, metavar="PATH")
     write.set_defaults(command=_write)
     watch = commands.add_parser("watch", help="keep the bundle at PATH current as the folders change (sidecar)")
-    watch.add_argument("--out", required=True, metavar="PATH", help="the bundle file to keep current")
-    watch.add_argument("--interval", type=float, default=settings.DEFAULT_WATCH_INTERVAL, metavar="S",
+    watch.add_argument("--out", required=True, type=cli_certs.nonempty, metavar="PATH",
+                       help="the bundle file to keep current")
+    watch.add_argument("--interval", type=_interval, default=settings.DEFAULT_WATCH_INTERVAL, metavar="S",
                        help=f"seconds between checks (default: {settings.DEFAULT_WATCH_INTERVAL:g})")
     watch.set_defaults(command=_watch)
     cli_certs.add_parser(commands)

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .certcheck import PrivateKey
+from .errors import ConfigError
 
 KeyType = Literal["rsa-2048", "ec-p256"]
 KEY_TYPES: tuple[str, ...] = get_args(KeyType)
@@ -43,8 +44,12 @@ def key_type_of(key: PrivateKey | None) -> KeyType | None:
 
 
 def ca_name(common_name: str, organization: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    """Refused as a setting, not a crash: a renewal copies names from a CA someone else may have made."""
+    try:
+        return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+                          x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    except ValueError as exc:
+        raise ConfigError(f"cannot name the CA: {exc}") from None
 
 
 def new_ca(key: PrivateKey, name: x509.Name, now: datetime, validity: timedelta) -> x509.Certificate:

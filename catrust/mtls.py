@@ -26,9 +26,9 @@ from functools import partial
 
 from cryptography.hazmat.primitives import serialization
 
-from . import certdir, context, settings
+from . import certdir, context, keys, settings
 from .certcheck import Inspection, inspect
-from .certdir import TLS_CRT, TLS_KEY, Signature
+from .certdir import TLS_CRT, Signature
 from .errors import CatrustError
 
 log = logging.getLogger("catrust")
@@ -124,14 +124,16 @@ def _context(checked: Inspection, protocol: int, min_version: ssl.TLSVersion,
              ) -> ssl.SSLContext:
     """Verification on, peer certificates required, our certificate presented: both ends alike.
 
-    The CAs go in as the DER already parsed and checked; the chain and key by path, since
-    `ssl` takes them no other way (from the one generation `checked` was read from).
+    The CAs go in as the DER already parsed and checked; the chain by path, since `ssl` takes
+    it no other way (from the one generation `checked` was read from); the key as read and checked.
     """
     ctx = context.new(protocol)
     ctx.minimum_version = min_version
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.load_verify_locations(cadata=b"".join(c.public_bytes(serialization.Encoding.DER) for c in checked.ca_certs))
-    ctx.load_cert_chain(checked.files.path(TLS_CRT), checked.files.path(TLS_KEY))
+    assert checked.key is not None  # a set without problems has a readable tls.key
+    with keys.secret_file(keys.pkcs8_pem(checked.key)) as key_path:  # the key as read, whatever its PEM label
+        ctx.load_cert_chain(checked.files.path(TLS_CRT), key_path, keys.never_prompt)
     if sni_callback is not None:  # switching contexts there does not run the new one's callback
         ctx.sni_callback = sni_callback
     return context.freeze(ctx)  # shared by every connection and caller: nobody may change it

@@ -16,20 +16,21 @@ import ssl
 import sys
 import tempfile
 import threading
+import warnings
 import weakref
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.utils import CryptographyDeprecationWarning
 
-from . import settings
+from . import keys, settings
+from .certcheck import ODD
 from .context import freeze
 from .defaults import default_store
 from .errors import CatrustError
 from .model import Rejection
 from .scan import read_bytes
-from .store import TrustStore, judge_file, describe
+from .store import TrustStore, describe, judge_file
 
 log = logging.getLogger("catrust")
 
@@ -58,7 +59,7 @@ def tls_context(*, ca: Material | None = None, cert: Material | None = None, key
     client sets ALPN on the context it gets, so give it `alpn=HTTP11` (httpx, urllib3, requests).
     """
     store = store or default_store()
-    unsafe = settings.parse_bool(unsafe_ssl, "unsafe_ssl")
+    unsafe = _unsafe(unsafe_ssl)
     version = settings.tls_version(min_version) if min_version is not None else None
     if key is not None and cert is None:
         raise CatrustError("a client key was given without its certificate (cert=)")
@@ -76,7 +77,7 @@ def tls_context(*, ca: Material | None = None, cert: Material | None = None, key
         if ctx is not None:
             per_store.move_to_end(cache_key)
             return ctx
-    ctx = _build(store, ca_data, cert, cert_data, key, key_data, password, server_name, version, unsafe, alpn)
+    ctx = _build(store, ca_data, cert, cert_data, key_data, password, server_name, version, unsafe, alpn)
     with _lock:
         per_store[cache_key] = ctx
         while len(per_store) > _CACHE_SIZE:
@@ -85,7 +86,7 @@ def tls_context(*, ca: Material | None = None, cert: Material | None = None, key
 
 
 def _build(store: TrustStore, ca_data: bytes | None, cert: Material | None, cert_data: bytes | None,
-           key: Material | None, key_data: bytes | None, password: str | bytes | None,
+           key_data: bytes | None, password: str | bytes | None,
            server_name: str | None, version: ssl.TLSVersion | None, unsafe: bool,
            alpn: tuple[str, ...]) -> ssl.SSLContext:
     if unsafe:
@@ -96,19 +97,37 @@ def _build(store: TrustStore, ca_data: bytes | None, cert: Material | None, cert
         extra = _judge_ca(ca_data) if ca_data is not None else []
         ctx = store.new_context(extra, min_version=version, server_name=server_name, alpn=alpn)
     if cert is not None and cert_data is not None:
-        if key_data is not None:
-            _check_key(key_data, password)
-        with _as_file(cert, cert_data) as cert_path, _as_file(key, key_data) as key_path:
-            assert cert_path is not None
-            try:
-                ctx.load_cert_chain(cert_path, key_path, password)
-            except ssl.SSLError as exc:
-                raise CatrustError(_client_cert_problem(exc)) from None
+        _load_client_cert(ctx, cert, cert_data, key_data, password)
     return freeze(ctx)  # cached, so shared by every caller with the same inputs
 
 
+def _load_client_cert(ctx: ssl.SSLContext, cert: Material, cert_data: bytes, key_data: bytes | None,
+                      password: str | bytes | None) -> None:
+    """The key is read by content (any PEM label, as KEDA) and OpenSSL gets a plain PKCS#8 copy.
+
+    A key inside the certificate file counts as the key, so OpenSSL is never left to find an
+    encrypted one there and prompt for its pass phrase.
+    """
+    source = key_data if key_data is not None else cert_data if keys.holds_key(cert_data) else None
+    secret = _utf8(password, "password") if isinstance(password, str) else password
+    key_pem = None if source is None else keys.pkcs8_pem(keys.load_private_key(source, secret or None,
+                                                                                  "the client key"))
+    with _as_file(cert, cert_data) as cert_path, keys.secret_file(key_pem) as key_path:
+        assert cert_path is not None
+        try:
+            ctx.load_cert_chain(cert_path, key_path, keys.never_prompt)
+        except ssl.SSLError as exc:
+            raise CatrustError(_client_cert_problem(exc)) from None
+
+
 def _judge_ca(data: bytes) -> list[bytes]:
-    items = judge_file("ca", data, datetime.now(timezone.utc)).verdicts
+    try:
+        with warnings.catch_warnings():  # the policy notes what cryptography deprecates; never an error here
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            items = judge_file("ca", data, datetime.now(timezone.utc)).verdicts
+    except ODD as exc:  # cryptography raises on odd certificates when a part is first read
+        raise CatrustError(f"the trigger's CA cannot be read ({type(exc).__name__}): "
+                           "it is damaged or in a form catrust does not support") from None
     refused = [describe(i) for i in items if isinstance(i, Rejection)]
     accepted = [i.der for i in items if not isinstance(i, Rejection)]
     if refused or not accepted:
@@ -119,19 +138,28 @@ def _judge_ca(data: bytes) -> list[bytes]:
 def _read(material: Material, name: str) -> bytes:
     """Inline PEM (str or bytes) is used as is; anything else is a path to read, without ever blocking.
 
-    A `key` that is neither is never echoed: it may be key material that lost its BEGIN line.
+    A value that names no existing file is never echoed: it may be key material that lost its
+    BEGIN line. A `key` path is not named even when it exists.
     """
     if isinstance(material, bytes):
         return material
     if isinstance(material, str) and "-----BEGIN" in material:
-        return material.encode()
+        return _utf8(material, name)
     path = os.fspath(material)
-    if name != "key":
-        return read_bytes(path, _MAX_MATERIAL, f"{name} file")
+    hidden = CatrustError(f"{name}= is neither PEM text nor a readable file (its value is not shown)")
+    if name == "key" or not os.path.lexists(path):
+        try:
+            return read_bytes(path, _MAX_MATERIAL, f"{name} file")
+        except CatrustError:
+            raise hidden from None
+    return read_bytes(path, _MAX_MATERIAL, f"{name} file")
+
+
+def _utf8(text: str, name: str) -> bytes:
     try:
-        return read_bytes(path, _MAX_MATERIAL, "key file")
-    except CatrustError:
-        raise CatrustError("key= is neither PEM text nor a readable file (its value is not shown)") from None
+        return text.encode()
+    except UnicodeEncodeError:  # lone surrogates, from undecodable bytes: not shown, it may be a secret
+        raise CatrustError(f"{name}= is not valid text (its value is not shown)") from None
 
 
 @contextlib.contextmanager
@@ -164,28 +192,18 @@ def _as_file(material: Material | None, data: bytes | None) -> Iterator[str | No
         yield path
 
 
-def _check_key(data: bytes, password: str | bytes | None) -> None:
-    """OpenSSL says only "PEM lib" for a wrong password or a damaged key; cryptography can say which."""
-    secret = password.encode() if isinstance(password, str) else password
-    try:
-        serialization.load_pem_private_key(data, secret)
-    except TypeError:
-        if secret is None:
-            raise CatrustError("the client key is encrypted: pass its password") from None
-        raise CatrustError("the client key is not encrypted, but a password was given") from None
-    except ValueError as exc:
-        if secret is not None and "decrypt" in str(exc).lower():
-            raise CatrustError("the client key cannot be decrypted: is the password right?") from None
-        raise CatrustError("the client key is not a readable PEM private key") from None
-    except UnsupportedAlgorithm:
-        raise CatrustError("the client key uses an algorithm that cannot be loaded") from None
-
-
 def _client_cert_problem(exc: ssl.SSLError) -> str:
     text = str(exc)
     if "KEY_VALUES_MISMATCH" in text or "key values mismatch" in text:
         return "the client certificate and key do not match"
     return f"the client certificate or key cannot be loaded ({exc.reason or text})"
+
+
+def _unsafe(value: bool | str) -> bool:
+    """KEDA trims `unsafeSsl` and reads an empty value as unset, then applies Go's ParseBool."""
+    if isinstance(value, str):
+        value = value.strip() or False
+    return settings.parse_bool(value, "unsafe_ssl")
 
 
 def _warn_unsafe(target: str, store: TrustStore) -> None:

@@ -263,3 +263,19 @@ def test_the_shared_contexts_are_frozen(certs: Path) -> None:
             ctx.verify_mode = ssl.CERT_NONE
     with pytest.raises(CatrustError, match="refused to change check_hostname"):
         mtls_obj.client_context().check_hostname = False
+
+
+def test_a_key_is_read_by_content_whatever_its_label(tmp_path: Path) -> None:
+    """SEC1 content under a "PRIVATE KEY" label, as KEDA accepts: status and handshakes agree."""
+    from cryptography.hazmat.primitives import serialization
+    from hostilecerts import pem_block
+
+    byo = plain_copy(generated(tmp_path / "gen"), tmp_path / "byo")
+    key = serialization.load_pem_private_key((byo / "tls.key").read_bytes(), None)
+    sec1 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL,
+                             serialization.NoEncryption())
+    (byo / "tls.key").write_bytes(pem_block("PRIVATE KEY", sec1))
+    mtls = MutualTLS(byo)
+    with mtls_server(mtls.server_context()) as port:
+        seen = connect(mtls.client_context(), port)
+    assert seen.client_cert == seen.server_cert == leaf_sha(byo)

@@ -208,3 +208,11 @@ def test_options_are_keda_s_defaults() -> None:
     options = CertOptions()
     assert (options.ca_validity.days, options.validity.days, options.renew_within.days) == (3650, 365, 90)
     assert options.key_type == "rsa-2048"
+
+
+def test_a_ca_name_cryptography_refuses_is_a_setting_error() -> None:
+    """A renewal copies the current CA's names, which someone else may have made longer than X.509 allows."""
+    from catrust import mint
+
+    with pytest.raises(ConfigError, match="cannot name the CA"):
+        mint.ca_name("x" * 65, "catrust")

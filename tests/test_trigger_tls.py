@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 import ssl
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
-from certkit import CA, Leaf
+from certkit import CA, Key, Leaf, key_pem, new_key
 from cryptography.hazmat.primitives import serialization
+from hostilecerts import pem_block
 from tlsserver import handshake, server_context, tls_server
 
 import catrust
@@ -55,7 +59,7 @@ def test_refused_extra_ca_is_a_clear_error(store: TrustStore, ca: CA) -> None:
 
     with pytest.raises(CatrustError, match="trigger's CA was refused.*not a CA and not self-signed"):
         tls_context(ca=pem(ca.issue().cert), store=store)
-    with pytest.raises(CatrustError, match="ca file /nonexistent/ca.pem does not exist"):
+    with pytest.raises(CatrustError, match=r"ca= is neither PEM text nor a readable file \(its value is not shown\)"):
         tls_context(ca="/nonexistent/ca.pem", store=store)
 
 
@@ -189,3 +193,82 @@ def test_http_clients_take_a_per_trigger_context_built_with_their_alpn(store: Tr
         without = tls_context(cert=client.chain_pem, key=client.key_pem, store=store)
         with pytest.raises(CatrustError, match="alpn="):  # what httpcore does first on a new connection
             without.set_alpn_protocols(["http/1.1"])
+
+
+def test_an_encrypted_key_in_the_certificate_file_never_prompts(tmp_path: Path) -> None:
+    """OpenSSL asks the terminal for a pass phrase when it meets an encrypted key with no callback."""
+    script = tmp_path / "prompt.py"
+    script.write_text(f"""
+import sys
+sys.path.insert(0, {os.path.dirname(__file__)!r})
+from certkit import CA
+from cryptography.hazmat.primitives import serialization as s
+from catrust import CatrustError, TrustStore, tls_context
+leaf = CA("prompt").issue("client")
+encrypted = leaf.key.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.BestAvailableEncryption(b"pw"))
+try:
+    tls_context(cert=leaf.chain_pem + encrypted, store=TrustStore.load([], system="none"))
+except CatrustError as exc:
+    print("CatrustError:", exc)
+""")
+    command = f"{sys.executable} -W error {script}"  # `script` gives the child a terminal of its own
+    try:
+        result = subprocess.run(["script", "-qec", command, "/dev/null"], check=False, stdin=subprocess.DEVNULL,
+                                capture_output=True, text=True, timeout=30, env={**os.environ, "SHELL": "/bin/sh"})
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"waited for a pass phrase: {exc.stdout!r}")
+    assert "pass phrase" not in result.stdout
+    assert "CatrustError: the client key is encrypted: pass its password" in result.stdout, result.stdout
+
+
+def _der(key: Key, fmt: serialization.PrivateFormat, password: bytes | None = None) -> bytes:
+    encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+    return key.private_bytes(serialization.Encoding.DER, fmt, encryption)
+
+
+def test_keys_are_read_by_content_whatever_their_label(store: TrustStore, ca: CA) -> None:
+    """As KEDA: PKCS#1 under "PRIVATE KEY", PKCS#8 under "RSA PRIVATE KEY", SEC1, encrypted PKCS#8."""
+    pkcs1, pkcs8 = serialization.PrivateFormat.TraditionalOpenSSL, serialization.PrivateFormat.PKCS8
+    rsa_client = ca.issue("rsa-client", key="rsa")
+    ec_client = ca.issue("ec-client")
+    encrypted = _der(ec_client.key, pkcs8, b"pw")
+    cases: list[tuple[Leaf, bytes, str | None]] = [
+        (rsa_client, pem_block("PRIVATE KEY", _der(rsa_client.key, pkcs1)), None),
+        (rsa_client, pem_block("RSA PRIVATE KEY", _der(rsa_client.key, pkcs8)), None),
+        (ec_client, pem_block("PRIVATE KEY", _der(ec_client.key, pkcs1)), None),
+        (ec_client, pem_block("PRIVATE KEY", encrypted), "pw"),
+        (ec_client, pem_block("EC PRIVATE KEY", encrypted), "pw"),
+    ]
+    server = ca.issue()
+    with tls_server(server, mtls_server_context(server, ca)) as port:
+        for client, key, password in cases:
+            handshake(tls_context(cert=client.chain_pem, key=key, password=password, store=store), port)
+        together = ec_client.chain_pem + pem_block("ENCRYPTED PRIVATE KEY", encrypted)
+        handshake(tls_context(cert=together, password="pw", store=store), port)  # the key in the cert file
+
+
+def test_an_empty_password_is_no_password(store: TrustStore, ca: CA) -> None:
+    """KEDA decrypts only when the password is not empty."""
+    client = ca.issue("scaler")
+    tls_context(cert=client.chain_pem, key=client.key_pem, password="", store=store)
+
+
+@pytest.mark.parametrize("name", ["ca", "cert"])
+def test_a_key_body_without_its_begin_line_is_never_quoted(store: TrustStore, name: str) -> None:
+    body = "".join(key_pem(new_key("rsa")).decode().splitlines()[1:-1])
+    with pytest.raises(CatrustError, match=f"{name}= is neither PEM text nor a readable file") as caught:
+        tls_context(**{name: body}, store=store)  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert not any(body[i:i + 20] in message for i in range(len(body) - 19))
+
+
+def test_an_existing_path_that_is_not_readable_is_named(store: TrustStore, tmp_path: Path) -> None:
+    with pytest.raises(CatrustError, match=f"ca file {tmp_path} is a folder"):
+        tls_context(ca=str(tmp_path), store=store)
+
+
+@pytest.mark.parametrize("value, verifies", [(" true ", False), ("\tfalse\n", True), ("", True), ("   ", True)])
+def test_unsafe_ssl_is_trimmed_and_empty_means_unset(store: TrustStore, value: str, verifies: bool) -> None:
+    """KEDA trims `unsafeSsl`, reads empty as the default (verify), then applies Go's ParseBool."""
+    ctx = tls_context(unsafe_ssl=value, target="trim", store=store)
+    assert (ctx.verify_mode == ssl.CERT_REQUIRED) is verifies
