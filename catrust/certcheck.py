@@ -99,10 +99,7 @@ def certificates(files: CertFiles, name: str) -> tuple[list[x509.Certificate], l
     data = files.contents.get(name)
     if data is None:
         return [], []
-    try:
-        parsed = parse(name, data)
-    except ODD as exc:  # cryptography raises more than ValueError while loading (an X.509 v2 certificate)
-        return [], [f"{name} cannot be read ({_short(exc)}): it is damaged or in a form catrust does not support"]
+    parsed = parse(name, data)  # never raises: a block cryptography cannot load is a block with an error
     problems = [f"{r.where}: {r.reason}" for r in parsed.rejected]
     problems += [f"{name} #{b.number}: {b.error}" for b in parsed.blocks if b.cert is None]
     certs: list[x509.Certificate] = []

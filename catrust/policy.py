@@ -92,6 +92,7 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
     weak = _weak_key(cert)
     if weak:
         return Verdict(weak)
+    cert.signature_hash_algorithm  # noqa: B018 - raises for an algorithm cryptography does not know
     ext = _read_extensions(cert.extensions)
     self_issued = same_name(cert.subject, cert.issuer)
     self_signed = self_issued and _akid_matches(cert, ext) and _algorithm_matches_key(cert)

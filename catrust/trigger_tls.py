@@ -16,15 +16,12 @@ import ssl
 import sys
 import tempfile
 import threading
-import warnings
 import weakref
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
-from cryptography.utils import CryptographyDeprecationWarning
 
 from . import keys, settings
-from .certcheck import ODD
 from .context import freeze
 from .defaults import default_store
 from .errors import CatrustError
@@ -121,13 +118,7 @@ def _load_client_cert(ctx: ssl.SSLContext, cert: Material, cert_data: bytes, key
 
 
 def _judge_ca(data: bytes) -> list[bytes]:
-    try:
-        with warnings.catch_warnings():  # the policy notes what cryptography deprecates; never an error here
-            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-            items = judge_file("ca", data, datetime.now(timezone.utc)).verdicts
-    except ODD as exc:  # cryptography raises on odd certificates when a part is first read
-        raise CatrustError(f"the trigger's CA cannot be read ({type(exc).__name__}): "
-                           "it is damaged or in a form catrust does not support") from None
+    items = judge_file("ca", data, datetime.now(timezone.utc)).verdicts  # never raises: odd input is a verdict
     refused = [describe(i) for i in items if isinstance(i, Rejection)]
     accepted = [i.der for i in items if not isinstance(i, Rejection)]
     if refused or not accepted:

@@ -9,19 +9,24 @@ inserted, deleted or repeated, as DER or wrapped in PEM blocks with odd labels a
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import random
 import ssl
+import tempfile
 import warnings
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 import certifi
+from certdirkit import FAST, NAMES
 from certkit import CA, der, self_signed_leaf
-from hostile import hostile_certificates
+from hostilecerts import HOSTILE
 
-from catrust import CatrustError, TrustStore, tls_context
+from catrust import CatrustError, TrustStore, certdir, ensure_cert_dir, tls_context
+from catrust.certcheck import inspect
+from catrust.certdir import CertFiles
 from catrust import system as system_roots
 from catrust.context import build
 from catrust.store import judge_file
@@ -35,7 +40,7 @@ def seeds() -> list[bytes]:
     """Real certificates to start from: our own kinds, the hostile set, and a few real roots."""
     ca = CA("fuzz root")
     found = [der(ca.cert), der(CA("fuzz rsa", key="rsa").cert), der(ca.issue().cert), der(ca.intermediate().cert),
-             der(self_signed_leaf().cert), *hostile_certificates().values()]
+             der(self_signed_leaf().cert), *(build() for build in HOSTILE.values())]
     with open(certifi.where(), encoding="ascii") as handle:
         text = handle.read()
     begin, end = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
@@ -124,11 +129,26 @@ _EMPTY = TrustStore(custom=[], system=[], rejected=[], duplicates=[], ca_dirs=[]
                     system_source="none")
 
 
-def _trigger_ca(data: bytes, folder: Path) -> None:
-    try:
-        tls_context(ca=data, store=_EMPTY)
-    except CatrustError:
-        pass
+def _trigger_inputs(data: bytes, folder: Path) -> None:
+    """The input as a trigger's CA, as its client certificate, and as its key."""
+    for kwargs in ({"ca": data}, {"cert": data}, {"cert": _SET["tls.crt"], "key": data}):
+        with contextlib.suppress(CatrustError):
+            tls_context(store=_EMPTY, **kwargs)  # type: ignore[arg-type]
 
 
-CHECKS: list[Check] = [_ca_folder, _system_roots, _trigger_ca]
+def _component_certificates(data: bytes, folder: Path) -> None:
+    """The input in place of each file of a valid component-certificate set, judged for `certs status`."""
+    now = datetime.now(timezone.utc)
+    for name in _SET:
+        files = CertFiles(str(folder), str(folder), "plain", {**_SET, name: data}, True)
+        inspect(files, now, ca_key=True)
+
+
+def _valid_set() -> dict[str, bytes]:
+    with tempfile.TemporaryDirectory() as folder:
+        ensure_cert_dir(folder, NAMES, options=FAST)
+        return dict(certdir.read(folder).contents)
+
+
+_SET = _valid_set()
+CHECKS: list[Check] = [_ca_folder, _system_roots, _trigger_inputs, _component_certificates]

@@ -1,7 +1,8 @@
 """Odd certificates cryptography parses but raises on (lazily, when an accessor is touched).
 
-Each is built with cryptography, then its DER is patched: the signature no longer verifies,
-which does not matter, since the point is what reading the certificate does.
+Each is a CA built with cryptography, then its to-be-signed bytes are patched and signed again,
+so the signature is genuine (except where the patch is the signature algorithm itself): found by
+fuzzing and in the wild, each used to escape as an exception and cost a process all its trust.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from derkit import resign
 
 _KEY = ec.generate_private_key(ec.SECP256R1())
 _MARK = "catrust-hostile-marker"
@@ -35,7 +37,7 @@ def _build(*extensions: x509.ExtensionType, serial: int = 1, common_name: str = 
 
 def _patch(der: bytes, old: bytes, new: bytes) -> bytes:
     assert old in der, old
-    return der.replace(old, new)
+    return resign(der, _KEY, lambda tbs: tbs.replace(old, new))
 
 
 def version_2() -> bytes:
@@ -63,7 +65,12 @@ def unknown_key_algorithm() -> bytes:
 
 
 def unknown_signature_algorithm() -> bytes:
-    return _patch(_build(), bytes.fromhex("06082a8648ce3d040302"), bytes.fromhex("06082a8648ce3d040309"))
+    """Patched in both places it is named, so nothing can verify it: the point is the reading."""
+    return _build().replace(bytes.fromhex("06082a8648ce3d040302"), bytes.fromhex("06082a8648ce3d040309"))
+
+
+def bit_string_name() -> bytes:
+    return _patch(_build(common_name="bits"), b"\x0c\x04bits", b"\x03\x04\x00its")
 
 
 def serial_zero() -> bytes:
@@ -80,7 +87,10 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
     "malformed iPAddress name constraint": ip_constraint_malformed, "subject with invalid UTF-8": subject_bad_utf8,
     "unknown key algorithm": unknown_key_algorithm, "unknown signature algorithm": unknown_signature_algorithm,
     "serial number 0": serial_zero, "authority key identifier with serial number 0": aki_serial_zero,
+    "a BIT STRING where a name holds text": bit_string_name,
 }
+# Readable, with a deprecation warning: a future cryptography will refuse them; today they work.
+WARNED = ("serial number 0", "authority key identifier with serial number 0")
 
 
 def ed25519_key_odd() -> bytes:

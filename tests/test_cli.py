@@ -6,10 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from certkit import CA, key_pem, pem
+from certkit import CA, NOW, key_pem
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures" / "ca"
@@ -28,7 +29,8 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 def hostile(ca_dir: Path, ca: CA) -> Path:
     (ca_dir / "good.pem").write_bytes(ca.cert_pem)
     (ca_dir / "key-inside.pem").write_bytes(CA("with key").cert_pem + key_pem(ca.key))
-    (ca_dir / "leaf.pem").write_bytes(pem(ca.issue().cert))
+    (ca_dir / "expired.pem").write_bytes(CA("expired", not_before=NOW - timedelta(days=90),
+                                             not_after=NOW - timedelta(days=1)).cert_pem)
     (ca_dir / "junk.bin").write_bytes(b"\x00\x01garbage")
     os.mkfifo(ca_dir / "pipe")
     return ca_dir
@@ -67,7 +69,7 @@ def test_check_json(hostile: Path, ca: CA) -> None:
     result = run("--ca-dir", str(hostile), "--system", "none", "check", "--json")
     data = json.loads(result.stdout)
     assert result.returncode == 1 and data["ok"] is False
-    assert {Path(r["path"]).name for r in data["rejected"]} == {"key-inside.pem", "leaf.pem", "junk.bin", "pipe"}
+    assert {Path(r["path"]).name for r in data["rejected"]} == {"key-inside.pem", "expired.pem", "junk.bin", "pipe"}
     assert key_text(ca) not in result.stdout
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 from certkit import CA
-from hostile import hostile_certificates
+from hostilecerts import tls_feature_unknown
 from kubelet import edit, publish
 from tlsserver import handshake, tls_server
 
@@ -121,7 +121,7 @@ def test_a_removed_ca_stops_working_once_the_folder_has_settled(folder: Path, up
 def test_an_odd_certificate_arriving_with_a_removal_does_not_stop_the_following(folder: Path, update: Update,
                                                                                   clock: FakeClock) -> None:
     """A certificate that made cryptography raise used to stop every check: the removed CA stayed trusted."""
-    odd = next(iter(hostile_certificates().values()))
+    odd = tls_feature_unknown()
     update(folder, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
     with tls_server(B.issue()) as port:
         handshake(catrust.ssl_context(), port)

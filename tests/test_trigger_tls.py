@@ -8,10 +8,11 @@ import ssl
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from certkit import CA, Key, Leaf, key_pem, new_key
+from certkit import CA, NOW, Key, Leaf, key_pem, new_key
 from cryptography.hazmat.primitives import serialization
 from hostilecerts import pem_block
 from tlsserver import handshake, server_context, tls_server
@@ -57,8 +58,10 @@ def test_extra_ca_from_a_path_and_cached_by_inputs(store: TrustStore, tmp_path: 
 def test_refused_extra_ca_is_a_clear_error(store: TrustStore, ca: CA) -> None:
     from certkit import pem
 
-    with pytest.raises(CatrustError, match="trigger's CA was refused.*not a CA and not self-signed"):
-        tls_context(ca=pem(ca.issue().cert), store=store)
+    expired = CA("expired trigger CA", not_before=NOW - timedelta(days=90), not_after=NOW - timedelta(days=1))
+    with pytest.raises(CatrustError, match="trigger's CA was refused.*expired on"):
+        tls_context(ca=expired.cert_pem, store=store)
+    assert tls_context(ca=pem(ca.issue().cert), store=store)  # a server certificate is a pin, as in KEDA
     with pytest.raises(CatrustError, match=r"ca= is neither PEM text nor a readable file \(its value is not shown\)"):
         tls_context(ca="/nonexistent/ca.pem", store=store)
 
