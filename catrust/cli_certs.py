@@ -76,7 +76,8 @@ def add_parser(commands: argparse._SubParsersAction[_P]) -> None:
 
 
 def _cert_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cert-dir", required=True, type=nonempty, metavar="DIR", help="the certificate folder (KEDA: /certs)")
+    parser.add_argument("--cert-dir", required=True, type=nonempty, metavar="DIR",
+                        help="the certificate folder (KEDA: /certs)")
 
 
 def _within(parser: argparse.ArgumentParser) -> None:
