@@ -98,7 +98,8 @@ def never_prompt() -> bytes:
 
 @contextlib.contextmanager
 def secret_file(data: bytes | None) -> Iterator[str | None]:
-    """A path OpenSSL can read holding `data` (a key): a memory file on Linux, never on disk.
+    """A path OpenSSL can read holding exactly `data` (a key, or the certificate checked with it):
+    a memory file on Linux, never on disk; reading the caller's path again could block or differ.
 
     Elsewhere a private temporary file (folder 0700, file 0600) that is removed at once.
     No data, no file: None.

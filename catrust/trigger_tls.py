@@ -8,16 +8,13 @@ by its inputs, so repeated calls build nothing), and the shared context is never
 from __future__ import annotations
 
 import collections
-import contextlib
 import hashlib
 import logging
 import os
 import ssl
-import sys
-import tempfile
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 
@@ -74,7 +71,7 @@ def tls_context(*, ca: Material | None = None, cert: Material | None = None, key
         if ctx is not None:
             per_store.move_to_end(cache_key)
             return ctx
-    ctx = _build(store, ca_data, cert, cert_data, key_data, password, server_name, version, unsafe, alpn)
+    ctx = _build(store, ca_data, cert_data, key_data, password, server_name, version, unsafe, alpn)
     with _lock:
         per_store[cache_key] = ctx
         while len(per_store) > _CACHE_SIZE:
@@ -82,7 +79,7 @@ def tls_context(*, ca: Material | None = None, cert: Material | None = None, key
     return ctx
 
 
-def _build(store: TrustStore, ca_data: bytes | None, cert: Material | None, cert_data: bytes | None,
+def _build(store: TrustStore, ca_data: bytes | None, cert_data: bytes | None,
            key_data: bytes | None, password: str | bytes | None,
            server_name: str | None, version: ssl.TLSVersion | None, unsafe: bool,
            alpn: tuple[str, ...]) -> ssl.SSLContext:
@@ -93,12 +90,12 @@ def _build(store: TrustStore, ca_data: bytes | None, cert: Material | None, cert
     else:
         extra = _judge_ca(ca_data) if ca_data is not None else []
         ctx = store.new_context(extra, min_version=version, server_name=server_name, alpn=alpn)
-    if cert is not None and cert_data is not None:
-        _load_client_cert(ctx, cert, cert_data, key_data, password)
+    if cert_data is not None:
+        _load_client_cert(ctx, cert_data, key_data, password)
     return freeze(ctx)  # cached, so shared by every caller with the same inputs
 
 
-def _load_client_cert(ctx: ssl.SSLContext, cert: Material, cert_data: bytes, key_data: bytes | None,
+def _load_client_cert(ctx: ssl.SSLContext, cert_data: bytes, key_data: bytes | None,
                       password: str | bytes | None) -> None:
     """The key is read by content (any PEM label, as KEDA) and OpenSSL gets a plain PKCS#8 copy.
 
@@ -109,7 +106,7 @@ def _load_client_cert(ctx: ssl.SSLContext, cert: Material, cert_data: bytes, key
     secret = _utf8(password, "password") if isinstance(password, str) else password
     key_pem = None if source is None else keys.pkcs8_pem(keys.load_private_key(source, secret or None,
                                                                                   "the client key"))
-    with _as_file(cert, cert_data) as cert_path, keys.secret_file(key_pem) as key_path:
+    with keys.secret_file(cert_data) as cert_path, keys.secret_file(key_pem) as key_path:  # the bytes checked
         assert cert_path is not None
         try:
             ctx.load_cert_chain(cert_path, key_path, keys.never_prompt)
@@ -151,36 +148,6 @@ def _utf8(text: str, name: str) -> bytes:
         return text.encode()
     except UnicodeEncodeError:  # lone surrogates, from undecodable bytes: not shown, it may be a secret
         raise CatrustError(f"{name}= is not valid text (its value is not shown)") from None
-
-
-@contextlib.contextmanager
-def _as_file(material: Material | None, data: bytes | None) -> Iterator[str | None]:
-    """A path OpenSSL can read holding exactly `data`, the bytes already read and checked.
-
-    ssl can only load a client certificate and key from files, and opening the caller's path a
-    second time could block (a FIFO) or load another key than the one checked. On Linux the bytes
-    go to an anonymous memory file (never to disk); elsewhere a caller's own file is used as is,
-    and inline material goes to a private temporary file that is removed at once.
-    """
-    if material is None or data is None:
-        yield None
-        return
-    if hasattr(os, "memfd_create") and sys.platform.startswith("linux"):  # exactly the bytes read and checked
-        fd = os.memfd_create("catrust-client", os.MFD_CLOEXEC)
-        try:
-            os.write(fd, data)
-            yield f"/proc/self/fd/{fd}"
-        finally:
-            os.close(fd)
-        return
-    if not isinstance(material, bytes) and not (isinstance(material, str) and "-----BEGIN" in material):
-        yield os.fspath(material)
-        return
-    with tempfile.TemporaryDirectory(prefix="catrust-") as folder:  # created 0700
-        path = os.path.join(folder, "material.pem")
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
-            handle.write(data)
-        yield path
 
 
 def _client_cert_problem(exc: ssl.SSLError) -> str:
