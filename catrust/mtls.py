@@ -40,16 +40,18 @@ class MutualTLS:
     """Server and client contexts for one certificate folder (`ca.crt`, `tls.crt`, `tls.key`).
 
     Peers must present a certificate from a CA in `ca.crt`; the minimum version comes from
-    `CATRUST_SERVICE_MIN_TLS_VERSION`, else `KEDA_SERVICE_MIN_TLS_VERSION`, else TLS 1.3.
+    `CATRUST_SERVICE_MIN_TLS_VERSION`, else `KEDA_SERVICE_MIN_TLS_VERSION`, else TLS 1.3, and the
+    TLS 1.2 suites from `CATRUST_SERVICE_TLS_CIPHERS`, else `KEDA_SERVICE_TLS_CIPHER_LIST`.
     Raises CatrustError when the folder does not hold a usable set now.
     """
 
     def __init__(self, cert_dir: str | os.PathLike[str], *, min_version: ssl.TLSVersion | None = None) -> None:
         self.cert_dir = os.fspath(cert_dir)
         self.min_version = settings.service_min_tls_version() if min_version is None else min_version
-        self._server = _Newest(self.cert_dir, partial(_context, protocol=ssl.PROTOCOL_TLS_SERVER,
+        ciphers = settings.service_tls_ciphers()
+        self._server = _Newest(self.cert_dir, partial(_context, protocol=ssl.PROTOCOL_TLS_SERVER, ciphers=ciphers,
                                                       min_version=self.min_version, sni_callback=self._choose))
-        self._client = _Newest(self.cert_dir, partial(_context, protocol=ssl.PROTOCOL_TLS_CLIENT,
+        self._client = _Newest(self.cert_dir, partial(_context, protocol=ssl.PROTOCOL_TLS_CLIENT, ciphers=ciphers,
                                                       min_version=self.min_version))
         self._outer = self._server.current()  # every server context carries the callback; the first serves
 
@@ -119,7 +121,7 @@ class _Newest:
             raise CatrustError(f"cannot load the certificates in {files.folder}: {exc}") from None
 
 
-def _context(checked: Inspection, protocol: int, min_version: ssl.TLSVersion,
+def _context(checked: Inspection, protocol: int, min_version: ssl.TLSVersion, ciphers: str | None,
              sni_callback: Callable[[ssl.SSLSocket | ssl.SSLObject, str | None, ssl.SSLContext], None] | None = None,
              ) -> ssl.SSLContext:
     """Verification on, peer certificates required, our certificate presented: both ends alike.
@@ -129,6 +131,8 @@ def _context(checked: Inspection, protocol: int, min_version: ssl.TLSVersion,
     """
     ctx = context.new(protocol)
     ctx.minimum_version = min_version
+    if ciphers:  # TLS 1.2 suites only: TLS 1.3's cannot be restricted, in Go or in Python
+        ctx.set_ciphers(ciphers)
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.load_verify_locations(cadata=b"".join(c.public_bytes(serialization.Encoding.DER) for c in checked.ca_certs))
     assert checked.key is not None  # a set without problems has a readable tls.key

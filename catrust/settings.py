@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
+import re
 import ssl
 from collections.abc import Mapping, Sequence
 
 from .errors import ConfigError
+from .model import printable
+
+log = logging.getLogger("catrust")
 
 DEFAULT_CA_DIR = "/custom/ca"  # KEDA's folder
 DEFAULT_MAX_FILE_SIZE = 1024 * 1024
@@ -15,12 +20,11 @@ DEFAULT_RELOAD_INTERVAL = 10.0  # seconds between on-access checks of the folder
 DEFAULT_WATCH_INTERVAL = 2.0  # seconds between a watcher's checks: a no-change check costs stats only
 SYSTEM_MODES = ("auto", "os", "certifi", "none")
 
-_TLS_VERSIONS = {
-    "TLS10": ssl.TLSVersion.TLSv1,
-    "TLS11": ssl.TLSVersion.TLSv1_1,
-    "TLS12": ssl.TLSVersion.TLSv1_2,
-    "TLS13": ssl.TLSVersion.TLSv1_3,
-}
+_TLS_VERSIONS = {"TLS12": ssl.TLSVersion.TLSv1_2, "TLS13": ssl.TLSVersion.TLSv1_3}
+_LEGACY_VERSIONS = {"TLS10": "TLSv1", "TLS11": "TLSv1_1"}  # KEDA's spelling -> ssl.TLSVersion member name
+_LEGACY = ("TLS 1.0 and 1.1 cannot be negotiated here: OpenSSL refuses them at its default security level, "
+           "so every handshake with a server that needs them would fail, and lowering that level would weaken "
+           "every connection")
 
 
 def ca_dirs(given: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None,
@@ -59,33 +63,47 @@ def max_file_size(given: int | None, env: Mapping[str, str] = os.environ) -> int
 
 def min_tls_version(env: Mapping[str, str] = os.environ) -> ssl.TLSVersion:
     """`CATRUST_MIN_TLS_VERSION`, else KEDA's `KEDA_HTTP_MIN_TLS_VERSION`, else TLS 1.2."""
-    return _tls_version(("CATRUST_MIN_TLS_VERSION", "KEDA_HTTP_MIN_TLS_VERSION"), ssl.TLSVersion.TLSv1_2, env)
+    return _tls_version("CATRUST_MIN_TLS_VERSION", "KEDA_HTTP_MIN_TLS_VERSION", ssl.TLSVersion.TLSv1_2, env)
 
 
 def service_min_tls_version(env: Mapping[str, str] = os.environ) -> ssl.TLSVersion:
     """For a system's own components: `CATRUST_SERVICE_MIN_TLS_VERSION`, else KEDA's
     `KEDA_SERVICE_MIN_TLS_VERSION`, else TLS 1.3 (KEDA's chart default)."""
-    return _tls_version(("CATRUST_SERVICE_MIN_TLS_VERSION", "KEDA_SERVICE_MIN_TLS_VERSION"),
-                        ssl.TLSVersion.TLSv1_3, env)
+    return _tls_version("CATRUST_SERVICE_MIN_TLS_VERSION", "KEDA_SERVICE_MIN_TLS_VERSION", ssl.TLSVersion.TLSv1_3, env)
 
 
-def _tls_version(names: Sequence[str], default: ssl.TLSVersion, env: Mapping[str, str]) -> ssl.TLSVersion:
-    """The first of `names` that is set wins; an unknown value is an error, not the default."""
-    for name in names:
-        raw = env.get(name)
-        if raw:
-            return tls_version(raw, name)
+def _tls_version(ours: str, kedas: str, default: ssl.TLSVersion, env: Mapping[str, str]) -> ssl.TLSVersion:
+    """catrust's variable is strict (an error at load); KEDA's follows KEDA: a value it cannot use is
+    logged and replaced, never an outage, but never by a version OpenSSL would then refuse."""
+    if env.get(ours):
+        return tls_version(env[ours], ours)
+    raw = env.get(kedas)
+    if not raw:
+        return default
+    key = raw.strip().upper()
+    if key in _TLS_VERSIONS:
+        return _TLS_VERSIONS[key]
+    if key in _LEGACY_VERSIONS:
+        log.warning("%s=%s asks for TLS 1.0/1.1: %s; using TLS 1.2 as the minimum instead", kedas, key, _LEGACY)
+        return ssl.TLSVersion.TLSv1_2
+    log.warning("%s=%r is not a TLS version (use TLS12 or TLS13): using %s, as KEDA falls back to its default",
+                kedas, printable(raw), default.name)
     return default
 
 
 def tls_version(value: str | ssl.TLSVersion, name: str = "min_version") -> ssl.TLSVersion:
-    """KEDA's spelling (`TLS12`, `TLS13`, …) or an `ssl.TLSVersion`."""
+    """KEDA's spelling (`TLS12`, `TLS13`) or an `ssl.TLSVersion`; TLS 1.0 and 1.1 are refused with the reason."""
     if isinstance(value, ssl.TLSVersion):
+        if value.name in ("SSLv3", *_LEGACY_VERSIONS.values()):
+            raise ConfigError(f"{name}={value.name}: {_LEGACY}; use TLS12 or TLS13")
         return value
+    key = value.strip().upper()
+    if key in _LEGACY_VERSIONS:
+        raise ConfigError(f"{name}={value!r}: {_LEGACY}; use TLS12 or TLS13")
     try:
-        return _TLS_VERSIONS[value.strip().upper()]
+        return _TLS_VERSIONS[key]
     except KeyError:
-        raise ConfigError(f"{name}={value!r} is not a TLS version: use one of {', '.join(_TLS_VERSIONS)}") from None
+        raise ConfigError(f"{name}={value!r} is not a TLS version: use TLS12 or TLS13") from None
 
 
 # Go's names (KEDA_HTTP_TLS_CIPHER_LIST) for the TLS 1.2 suites Go can be configured with.
@@ -112,28 +130,48 @@ _TLS13_SUITES = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA
 
 
 def tls_ciphers(env: Mapping[str, str] = os.environ) -> str | None:
-    """TLS 1.2 cipher suites: `CATRUST_TLS_CIPHERS` (OpenSSL syntax), else `KEDA_HTTP_TLS_CIPHER_LIST` (Go's names).
+    """TLS 1.2 cipher suites: `CATRUST_TLS_CIPHERS` (OpenSSL syntax), else `KEDA_HTTP_TLS_CIPHER_LIST` (Go's names)."""
+    return _ciphers("CATRUST_TLS_CIPHERS", "KEDA_HTTP_TLS_CIPHER_LIST", env)
 
-    Checked here, against OpenSSL, so a typo fails at load instead of at the first handshake.
+
+def service_tls_ciphers(env: Mapping[str, str] = os.environ) -> str | None:
+    """For a system's own components: `CATRUST_SERVICE_TLS_CIPHERS`, else KEDA's `KEDA_SERVICE_TLS_CIPHER_LIST`."""
+    return _ciphers("CATRUST_SERVICE_TLS_CIPHERS", "KEDA_SERVICE_TLS_CIPHER_LIST", env)
+
+
+def _ciphers(ours: str, kedas: str, env: Mapping[str, str]) -> str | None:
+    """catrust's variable is OpenSSL syntax, checked strictly; KEDA's follows KEDA's rules.
+
+    Either way the result can never enable anonymous or unencrypted suites, or lower OpenSSL's
+    security level: `ALL:@SECLEVEL=0` would let a server with no certificate complete a handshake.
     """
-    if env.get("CATRUST_TLS_CIPHERS"):
-        name, ciphers = "CATRUST_TLS_CIPHERS", env["CATRUST_TLS_CIPHERS"].strip()
-    elif env.get("KEDA_HTTP_TLS_CIPHER_LIST"):
-        name, raw = "KEDA_HTTP_TLS_CIPHER_LIST", env["KEDA_HTTP_TLS_CIPHER_LIST"]
-        names = [n.strip() for n in raw.split(",") if n.strip()]
-        unknown = [n for n in names if n not in _GO_CIPHERS and n not in _TLS13_SUITES]
-        if unknown:
-            raise ConfigError(f"{name} names cipher suites catrust does not support: {', '.join(unknown)}")
-        ciphers = ":".join(dict.fromkeys(_GO_CIPHERS[n] for n in names if n in _GO_CIPHERS))
-        if not ciphers:
-            return None
-    else:
+    if env.get(ours):
+        text = env[ours].strip()
+        if "@SECLEVEL" in text.upper():
+            raise ConfigError(f"{ours}={text!r} sets @SECLEVEL: catrust never lowers OpenSSL's security level "
+                              "(at 0, anonymous suites let a server with no certificate pass); remove it")
+        return _checked(ours, text)
+    if not env.get(kedas):
         return None
+    # Like KEDA: both separators, names trimmed, unknown names dropped with one line naming them.
+    names = [n.strip() for n in re.split("[,:]", env[kedas]) if n.strip()]
+    unknown = [n for n in names if n not in _GO_CIPHERS and n not in _TLS13_SUITES]
+    if unknown:
+        log.warning("%s names cipher suites catrust does not know, ignored as KEDA ignores them: %s",
+                    kedas, ", ".join(printable(n) for n in unknown))
+    known = ":".join(dict.fromkeys(_GO_CIPHERS[n] for n in names if n in _GO_CIPHERS))
+    return _checked(kedas, known) if known else None
+
+
+def _checked(name: str, ciphers: str) -> str:
+    """`ciphers` with anonymous and null suites excluded for good, checked against OpenSSL at load."""
+    safe = f"{ciphers}:!aNULL:!eNULL"
+    probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     try:
-        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).set_ciphers(ciphers)
+        probe.set_ciphers(safe)
     except ssl.SSLError:
-        raise ConfigError(f"{name}={ciphers!r} matches no cipher suite OpenSSL offers") from None
-    return ciphers
+        raise ConfigError(f"{name}={printable(ciphers)!r} matches no cipher suite OpenSSL offers") from None
+    return safe  # "!" removes for good: nothing later in the string can add those suites back
 
 
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}

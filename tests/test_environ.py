@@ -98,8 +98,7 @@ def test_kedas_go_cipher_names(monkeypatch: pytest.MonkeyPatch, ca: CA, ca_dir: 
 
 @pytest.mark.parametrize("name, value, words", [
     ("CATRUST_TLS_CIPHERS", "NOT-A-CIPHER", "matches no cipher suite"),
-    ("KEDA_HTTP_TLS_CIPHER_LIST", "TLS_RSA_WITH_RC4_128_SHA", "does not support"),
-    ("KEDA_HTTP_MIN_TLS_VERSION", "TLS14", "not a TLS version"),
+    ("CATRUST_MIN_TLS_VERSION", "TLS14", "not a TLS version"),
 ])
 def test_invalid_tls_settings_fail_at_load(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
                                            words: str) -> None:

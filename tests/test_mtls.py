@@ -70,11 +70,17 @@ def test_a_tls12_client_is_refused_at_the_tls13_minimum(certs: Path, monkeypatch
         connect(tls12, port)
 
 
-@pytest.mark.parametrize("name", ["CATRUST_SERVICE_MIN_TLS_VERSION", "KEDA_SERVICE_MIN_TLS_VERSION"])
-def test_an_invalid_minimum_version_is_an_error(certs: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(name, "TLS1.3")
-    with pytest.raises(ConfigError, match=name):
+def test_an_invalid_minimum_version_is_an_error(certs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATRUST_SERVICE_MIN_TLS_VERSION", "TLS1.3")
+    with pytest.raises(ConfigError, match="CATRUST_SERVICE_MIN_TLS_VERSION"):
         MutualTLS(certs)
+
+
+def test_kedas_invalid_minimum_version_keeps_the_default_with_a_warning(
+        certs: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("KEDA_SERVICE_MIN_TLS_VERSION", "TLS1.3")
+    assert MutualTLS(certs).min_version == ssl.TLSVersion.TLSv1_3
+    assert "KEDA_SERVICE_MIN_TLS_VERSION" in caplog.text and "not a TLS version" in caplog.text
 
 
 def test_catrust_s_variable_wins_over_keda_s(certs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
