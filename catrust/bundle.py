@@ -42,8 +42,9 @@ def _ascii(text: str) -> str:
 def write_atomic(path: str, content: bytes, mode: int = 0o644) -> bool:
     """Write `content` to `path` via a temporary file in the same folder, fsync and rename.
 
-    Left untouched (returns False) when it already holds exactly this content, so watchers
-    and mtime-based caches see no change that is not one. A symlink of our own (or root's) is
+    Left untouched (returns False) when it is ours and already holds exactly this content, so
+    watchers and mtime-based caches see no change that is not one; a file another user planted
+    with the right content is replaced all the same, or they could change it later. A symlink of our own (or root's) is
     followed, so it keeps naming the file it named; one planted by another user (in /tmp, say)
     is refused, as is anything but a regular file (a FIFO, a device): never opened or replaced.
     """
@@ -63,7 +64,8 @@ def write_atomic(path: str, content: bytes, mode: int = 0o644) -> bool:
         if not stat.S_ISREG(st.st_mode):
             raise CatrustError(f"cannot write {printable(path)}: it is not a regular file, and is left as it is")
         existing = read(path, len(content))
-        if isinstance(existing, SourceFile) and existing.data == content:
+        ours = not hasattr(os, "geteuid") or st.st_uid == os.geteuid()  # another user's copy is replaced
+        if ours and isinstance(existing, SourceFile) and existing.data == content:
             return False
     folder = os.path.dirname(os.path.abspath(path))
     try:

@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from typing import Literal
 from .bundle import write_atomic
 from .scan import read_bytes
 from .errors import CatrustError
+from .model import printable
 
 log = logging.getLogger("catrust")
 
@@ -65,6 +67,7 @@ def read(cert_dir: str) -> CertFiles:
     """Read the current set. Retried when `..data` moves while reading, so the set is never mixed."""
     if not os.path.isdir(cert_dir):
         raise CatrustError(f"certificate folder {cert_dir} does not exist or is not a folder")
+    check_owner(cert_dir)
     for _ in range(_READ_ATTEMPTS):
         target = _data_target(cert_dir)
         folder = os.path.join(cert_dir, target) if target else cert_dir
@@ -100,15 +103,40 @@ def locked(cert_dir: str) -> Iterator[None]:
     """
     import fcntl
 
-    try:
-        fd = os.open(os.path.join(cert_dir, _LOCK), os.O_CREAT | os.O_RDWR, 0o600)
+    check_owner(cert_dir)
+    flags = os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0)
+    try:  # never through a link someone planted, never blocking on a FIFO put in its place
+        fd = os.open(os.path.join(cert_dir, _LOCK), flags, 0o600)
     except OSError as exc:
         raise _cannot_write(cert_dir, exc.strerror) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _cannot_write(cert_dir, f"{_LOCK} is not a regular file")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def check_owner(cert_dir: str) -> None:
+    """Refuse a folder another local user could have filled: keys and CAs read from it are trusted.
+
+    It must belong to this user or to root, and be writable by nobody else, except a root-owned
+    sticky folder (the kubelet mounts Secret volumes so), where others can add names but can never
+    replace or remove root's.
+    """
+    if not hasattr(os, "geteuid"):
+        return
+    st = os.stat(cert_dir)
+    if st.st_uid not in (os.geteuid(), 0):
+        raise CatrustError(f"certificate folder {printable(cert_dir)} belongs to another user (uid {st.st_uid}), "
+                           "who could replace its certificates and keys: use a folder of your own")
+    open_to_others = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    if open_to_others and not (st.st_uid == 0 and st.st_mode & stat.S_ISVTX):
+        raise CatrustError(f"certificate folder {printable(cert_dir)} is writable by other users (mode "
+                           f"{stat.S_IMODE(st.st_mode):o}), who could replace its certificates and keys: "
+                           f"chmod go-w {printable(cert_dir)}")
 
 
 def publish(cert_dir: str, contents: Mapping[str, bytes], now: datetime) -> str:

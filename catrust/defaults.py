@@ -9,10 +9,12 @@ holds is ever changed. The order is fixed: bundle file rewritten, store swapped,
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
 import ssl
+import stat
 import tempfile
 import threading
 import time
@@ -20,6 +22,7 @@ from collections.abc import Callable
 
 from . import reloader, settings
 from .errors import CatrustError
+from .model import printable
 from .store import Loader, TrustStore
 
 log = logging.getLogger("catrust")
@@ -201,20 +204,47 @@ def _source_name(loader: Loader) -> str:
 
 
 def _private_dir() -> str:
-    """A cache folder only this user can write: XDG cache, else one in the temporary folder."""
+    """A cache folder only this user can write: XDG cache, else one in the temporary folder.
+
+    Checked without following links (a name in /tmp that another user made a link could be
+    re-pointed after the check): it must be a real folder of ours, mode 0700, and the path returned
+    is the one checked.
+    """
     xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     candidates = [os.path.join(xdg, "catrust"),
                   os.path.join(tempfile.gettempdir(), f"catrust-{_uid()}")]
+    refused = []
     for folder in candidates:
         try:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            st = os.stat(folder)
-        except OSError:
-            continue
-        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
-            continue  # someone else could swap our bundle: not private
-        return folder
-    raise CatrustError("no private cache folder is writable: set CATRUST_BUNDLE_PATH to a writable file")
+            problem = _make_private(folder)
+        except OSError as exc:
+            problem = exc.strerror or str(exc)
+        if problem is None:
+            return folder
+        refused.append(f"{printable(folder)}: {problem}")
+    raise CatrustError("no private cache folder could be made (" + "; ".join(refused) + "): "
+                       "set CATRUST_BUNDLE_PATH to a writable file")
+
+
+def _make_private(folder: str) -> str | None:
+    """Make `folder` (mode 0700) or check the one there; why it is not private, or None."""
+    os.makedirs(os.path.dirname(folder), exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o700)
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(folder, flags)
+    except OSError as exc:
+        return "it is a symbolic link or not a folder" if exc.errno in (errno.ELOOP, errno.ENOTDIR) else exc.strerror
+    try:
+        st = os.fstat(fd)
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            return f"it belongs to another user (uid {st.st_uid})"
+        if hasattr(os, "fchmod") and stat.S_IMODE(st.st_mode) != 0o700:
+            os.fchmod(fd, 0o700)  # ours: make it private again rather than give up
+    finally:
+        os.close(fd)
+    return None
 
 
 def _uid() -> str:
