@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from certdirkit import FAST, NAMES
 from certkit import CA
+from servers import missing
 
 from catrust import CatrustError, MutualTLS, ensure_cert_dir
 from catrust import bundle, certdir, defaults
@@ -28,7 +29,7 @@ ATTACKER = 4242
 def as_victim(call: Callable[[], object]) -> object:
     """Run `call` in a child that is the victim user; returns its result or the exception it raised."""
     if os.geteuid() != 0:
-        pytest.skip("dropping to another user needs root; run the suite as root (CI does)")
+        missing("a second user", "dropping to another user needs root: run the suite as root, as CI does")
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
