@@ -227,7 +227,7 @@ def _list(loader: Loader, args: argparse.Namespace) -> int:
         rows.append(("custom", "rejected", "", (item.fingerprint or "")[:16], f"{item.where}: {item.reason}{subject}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4])
+        print("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4])
     print()
     _diagnostics(store, sys.stdout, rejections=False)
     return EXIT_OK

@@ -223,7 +223,7 @@ def _print_status(report: dict[str, Any]) -> None:
             rows.append((entry["name"], f"{entry['key_type'] or 'unreadable key'}, {verdict}", "", "", ""))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     for problem in report["problems"]:
         print(f"problem: {problem}")
     if report["ok"]:

@@ -82,7 +82,8 @@ def test_openssl_cipher_string(monkeypatch: pytest.MonkeyPatch, ca: CA) -> None:
 def test_kedas_go_cipher_names(monkeypatch: pytest.MonkeyPatch, ca: CA, ca_dir: Path) -> None:
     (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
     monkeypatch.setenv("KEDA_HTTP_TLS_CIPHER_LIST",
-                       "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_AES_128_GCM_SHA256")
+                       "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,"
+                       "TLS_AES_128_GCM_SHA256")
     ctx = TrustStore.load(str(ca_dir), system="none").ssl_context()
     tls12 = {c["name"] for c in ctx.get_ciphers() if c["protocol"] == "TLSv1.2"}
     assert tls12 == {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256"}

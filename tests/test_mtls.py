@@ -46,7 +46,8 @@ def test_contexts_are_strict(certs: Path) -> None:
 
 
 def test_a_client_without_a_certificate_is_refused(certs: Path) -> None:
-    with mtls_server(MutualTLS(certs).server_context()) as port, pytest.raises(ssl.SSLError, match="CERTIFICATE_REQUIRED"):
+    with mtls_server(MutualTLS(certs).server_context()) as port, \
+            pytest.raises(ssl.SSLError, match="CERTIFICATE_REQUIRED"):
         connect(client_with(certs, None), port)
 
 

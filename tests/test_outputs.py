@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from certkit import CA, NOW, key_pem, pem
+from certkit import CA, NOW, key_pem
 from tlsserver import handshake, tls_server
 
 import catrust

@@ -548,7 +548,7 @@ def test_a_read_that_fails_when_time_calls_for_a_new_verdict_keeps_the_old_one(
     from catrust.scan import list_folders
     from catrust.store import Loader
 
-    boundary = datetime.now(timezone.utc) + timedelta(seconds=1)
+    boundary = datetime.now(timezone.utc) + timedelta(seconds=3)  # room for a loaded machine to judge it first
     ending = CA("ends in a month", not_after=boundary + EXPIRY_WARNING)
     (ca_dir / "ca.pem").write_bytes(ending.cert_pem)
     loader = Loader(str(ca_dir), system="none")
@@ -558,7 +558,8 @@ def test_a_read_that_fails_when_time_calls_for_a_new_verdict_keeps_the_old_one(
     wait_until(loader.recheck_due)
     real_read = catrust.store.read
     monkeypatch.setattr(catrust.store, "UNREADABLE_RETRY", timedelta(0))
-    monkeypatch.setattr(catrust.store, "read", lambda path, size: Rejection(path, "cannot be opened: Too many open files"))
+    monkeypatch.setattr(catrust.store, "read",
+                        lambda path, size: Rejection(path, "cannot be opened: Too many open files"))
     files, _ = loader.verdicts(list_folders(loader.ca_dirs))
     assert files[(0, "ca.pem")] == (before,)  # kept, and tried again at the next check
     monkeypatch.setattr(catrust.store, "read", real_read)
