@@ -122,9 +122,9 @@ def locked(cert_dir: str) -> Iterator[None]:
 def check_owner(cert_dir: str) -> None:
     """Refuse a folder another local user could have filled: keys and CAs read from it are trusted.
 
-    It must belong to this user or to root, and be writable by nobody else, except a root-owned
-    sticky folder (the kubelet mounts Secret volumes so), where others can add names but can never
-    replace or remove root's.
+    It must belong to this user or to root, and be writable by nobody else, except on a read-only
+    mount or in a root-owned sticky folder (the kubelet mounts Secret volumes so), where others
+    can add names but can never replace or remove root's.
     """
     if not hasattr(os, "geteuid"):
         return
@@ -133,10 +133,15 @@ def check_owner(cert_dir: str) -> None:
         raise CatrustError(f"certificate folder {printable(cert_dir)} belongs to another user (uid {st.st_uid}), "
                            "who could replace its certificates and keys: use a folder of your own")
     open_to_others = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    if open_to_others and not (st.st_uid == 0 and st.st_mode & stat.S_ISVTX):
+    if open_to_others and not (st.st_uid == 0 and st.st_mode & stat.S_ISVTX) and not _read_only(cert_dir):
         raise CatrustError(f"certificate folder {printable(cert_dir)} is writable by other users (mode "
                            f"{stat.S_IMODE(st.st_mode):o}), who could replace its certificates and keys: "
                            f"chmod go-w {printable(cert_dir)}")
+
+
+def _read_only(path: str) -> bool:
+    """On a read-only mount (how the kubelet mounts Secret volumes) nobody can change anything."""
+    return hasattr(os, "statvfs") and bool(os.statvfs(path).f_flag & getattr(os, "ST_RDONLY", 0))
 
 
 def publish(cert_dir: str, contents: Mapping[str, bytes], now: datetime) -> str:

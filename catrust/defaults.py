@@ -227,8 +227,17 @@ def _private_dir() -> str:
 
 
 def _make_private(folder: str) -> str | None:
-    """Make `folder` (mode 0700) or check the one there; why it is not private, or None."""
-    os.makedirs(os.path.dirname(folder), exist_ok=True)
+    """Make `folder` (mode 0700) or check the one there; why it is not private, or None.
+
+    Its parent is checked too: in a folder others can write, and that is not sticky like /tmp,
+    another user could move ours away after the check and put a link in its place.
+    """
+    parent = os.path.dirname(folder)
+    os.makedirs(parent, exist_ok=True)
+    up = os.stat(parent)
+    if hasattr(os, "getuid") and (up.st_uid not in (os.getuid(), 0) or (
+            up.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not up.st_mode & stat.S_ISVTX)):
+        return f"its parent {printable(parent)} can be changed by other users"
     with contextlib.suppress(FileExistsError):
         os.mkdir(folder, 0o700)
     flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)

@@ -10,6 +10,7 @@ import os
 import pickle
 import shutil
 import stat
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -144,3 +145,28 @@ def test_the_lock_file_is_never_opened_through_a_planted_link(cert_dir: Path, tm
     with pytest.raises(CatrustError, match="cannot write certificates"), certdir.locked(str(cert_dir)):
         pass
     assert not target.exists()
+
+
+def test_a_cache_folder_in_a_parent_others_can_write_is_refused(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not sticky: another user could move the checked folder away and put a link in its place."""
+    tmp.chmod(0o777)
+    result = as_victim(private_dir_in(tmp, monkeypatch))
+    assert isinstance(result, CatrustError) and "can be changed by other users" in str(result)
+
+
+def test_a_read_only_mount_is_fine_however_loose_its_mode(cert_dir: Path, tmp_path: Path) -> None:
+    """The kubelet mounts Secret volumes read-only, sometimes with mode 0777: nobody can change them."""
+    mount = tmp_path / "secret-volume"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0777", "none", str(mount)],
+                      capture_output=True).returncode:
+        missing("a tmpfs mount", "mounting needs root and a kernel that allows it")
+    try:
+        for name in ("ca.crt", "tls.crt", "tls.key"):
+            shutil.copy(cert_dir / name, mount / name)
+        with pytest.raises(CatrustError, match="writable by other users"):
+            MutualTLS(mount)  # the same folder while others can still write it
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        assert MutualTLS(mount).client_context()
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
