@@ -123,8 +123,8 @@ def check_owner(cert_dir: str) -> None:
     """Refuse a folder another local user could have filled: keys and CAs read from it are trusted.
 
     It must belong to this user or to root, and be writable by nobody else, except on a read-only
-    mount or in a root-owned sticky folder (the kubelet mounts Secret volumes so), where others
-    can add names but can never replace or remove root's.
+    mount (the kubelet mounts Secret volumes so). A sticky folder is not enough: another user
+    could still add `..data`, pointing the reader at certificates of their own.
     """
     if not hasattr(os, "geteuid"):
         return
@@ -133,7 +133,7 @@ def check_owner(cert_dir: str) -> None:
         raise CatrustError(f"certificate folder {printable(cert_dir)} belongs to another user (uid {st.st_uid}), "
                            "who could replace its certificates and keys: use a folder of your own")
     open_to_others = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    if open_to_others and not (st.st_uid == 0 and st.st_mode & stat.S_ISVTX) and not _read_only(cert_dir):
+    if open_to_others and not _read_only(cert_dir):
         raise CatrustError(f"certificate folder {printable(cert_dir)} is writable by other users (mode "
                            f"{stat.S_IMODE(st.st_mode):o}), who could replace its certificates and keys: "
                            f"chmod go-w {printable(cert_dir)}")

@@ -72,8 +72,8 @@ def freeze(ctx: ssl.SSLContext) -> ssl.SSLContext:
 def _load_one_by_one(ctx: ssl.SSLContext, ders: Sequence[bytes]) -> None:
     """The bulk load stops at the first certificate OpenSSL refuses; skip just that one instead.
 
-    Only system roots can get here (custom ones were parsed and judged already), and one odd
-    root must not cost the process the roots after it. Reloading the ones already in is harmless.
+    Mostly system roots get here; a custom certificate that cryptography read but OpenSSL refuses
+    can too, and is then logged here. Either way one odd certificate must not cost the others. Reloading the ones already in is harmless.
     """
     for der in ders:
         try:

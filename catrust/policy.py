@@ -27,6 +27,7 @@ MIN_RSA_BITS = 2048  # OpenSSL's security level 2 refuses less, with a cryptic h
 MIN_EC_BITS = 224
 _E = TypeVar("_E", bound=x509.ExtensionType)
 _NS_CERT_TYPE = x509.ObjectIdentifier("2.16.840.1.113730.1.1")
+_PROXY_CERT_INFO = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.14")
 _NS_ANY_CA, _NS_SSL_SERVER = 0x07, 0x40  # first byte of the BIT STRING: CA bits 0x04 0x02 0x01; SSL server 0x40
 _STRICT = ("clients built with ssl.create_default_context() on Python 3.13 or later, including programs given "
            "the bundle file, will refuse it (VERIFY_X509_STRICT); catrust's own contexts keep working")
@@ -97,6 +98,8 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
     self_issued = same_name(cert.subject, cert.issuer)
     self_signed = self_issued and _akid_matches(cert, ext) and _algorithm_matches_key(cert)
     v1 = cert.version == x509.Version.v1
+    if v1 and len(cert.extensions):
+        return Verdict("is an X.509 v1 certificate carrying extensions, which v1 does not allow: it is malformed")
 
     # OpenSSL's X509_check_ca, in its order. A keyUsage without keyCertSign rules out a CA outright.
     if ext.usage is not None and not ext.usage.key_cert_sign:
@@ -108,6 +111,11 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
         is_ca = ext.constraints.ca
     elif v1 and self_signed:
         is_ca = True  # OpenSSL's "V1 root"
+    elif v1:
+        # OpenSSL makes a v1 certificate a CA when *it* finds it self-signed (names, key identifiers,
+        # algorithms, string types read its way). Calling it a pin on a guess could hand out a root.
+        return Verdict("is an X.509 v1 certificate that catrust cannot confirm is self-signed, and OpenSSL may "
+                       "treat it as a CA that can issue for any host: re-issue it as X.509 v3 with basicConstraints")
     elif ext.usage is not None or (ext.ns_cert_type is not None and ext.ns_cert_type & _NS_ANY_CA):
         return Verdict("can sign certificates (keyUsage keyCertSign or a Netscape certificate type) but has no "
                        "basicConstraints, so OpenSSL treats it as a CA though it does not say it is one: "
@@ -154,6 +162,9 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
 def _read_extensions(extensions: x509.Extensions) -> _Extensions:
     """The extensions OpenSSL's decisions depend on, refusing what OpenSSL would not chain through."""
     for item in extensions:
+        if item.oid == _PROXY_CERT_INFO:
+            raise _Refused("is a proxy certificate (proxyCertInfo): Python's ssl never allows them, so OpenSSL "
+                           "refuses every chain through it")
         if item.critical and item.oid not in _HANDLED_CRITICAL:
             raise _Refused(f"has a critical extension OpenSSL does not handle ({_oid_name(item.oid)}), so OpenSSL "
                            "refuses every certificate chain through it")

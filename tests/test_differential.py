@@ -21,7 +21,7 @@ from certkit import CA, NOW, Leaf, der, new_key
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from derkit import as_version
+from derkit import as_version, split, tlv
 from mtlsserver import connect, mtls_server
 from tlsserver import handshake, tls_server
 
@@ -221,12 +221,33 @@ def test_a_v1_root_is_a_ca_when_openssl_calls_it_self_issued(ca_dir: Path, subje
     assert judged.accepted and "X.509 v1" in judged.text
 
 
-def test_a_v1_certificate_issued_by_another_name_is_a_pin(ca_dir: Path) -> None:
+def test_a_v1_certificate_catrust_cannot_confirm_as_self_signed_is_rejected(ca_dir: Path) -> None:
+    """OpenSSL makes a v1 certificate a CA when it finds it self-signed by its own reading (key
+    identifiers, algorithms, T61 names): catrust never guesses "pin" for one."""
     holder = _v1("Legacy Server", "Some Other CA")
     judged = verdict(ca_dir, der(holder.cert))
-    assert judged.accepted and "pin for exactly this certificate" in judged.text
-    leaf = holder.issue()
-    assert not verifies_server(der(holder.cert), leaf) and not verifies_client(der(holder.cert), leaf)
+    assert not judged.accepted and "cannot confirm is self-signed" in judged.text
+
+
+def test_a_v1_root_whose_outer_algorithm_differs_is_rejected_though_openssl_lets_it_issue(ca_dir: Path) -> None:
+    """Found in review: catrust read the outer signature algorithm, OpenSSL the inner one, so catrust
+    called this a pin while OpenSSL let it issue for any host name."""
+    holder = _v1("Evil Pin", "Evil Pin")
+    tbs, _, signature = split(der(holder.cert))
+    sha256_rsa = bytes.fromhex("300d06092a864886f70d01010b0500")  # the key is EC: OpenSSL reads the inner one
+    patched = tlv(0x30, tbs + sha256_rsa + signature)
+    judged = verdict(ca_dir, patched)
+    assert not judged.accepted
+    assert verifies_server(patched, holder.issue())  # what calling it a pin would have handed out
+
+
+PROXY = x509.UnrecognizedExtension(_OID("1.3.6.1.5.5.7.1.14"), bytes.fromhex("3008300606042b060115"))
+
+
+@pytest.mark.parametrize("critical", [True, False])
+def test_a_proxy_certificate_is_rejected_as_openssl_refuses_it(ca_dir: Path, critical: bool) -> None:
+    judged = agree(ca_dir, issuer([(PROXY, critical)]))
+    assert not judged.accepted and "proxyCertInfo" in judged.text
 
 
 def test_a_server_context_is_what_verifies_clients(ca_dir: Path) -> None:
