@@ -119,12 +119,11 @@ def certificates(files: CertFiles, name: str) -> tuple[list[x509.Certificate], l
 def _unreadable(cert: x509.Certificate) -> str | None:
     """Why `cert` cannot be used, when reading one of its parts raises (cryptography reads lazily).
 
-    Every part catrust and the policy touch is read once here, so later reads cannot raise; the
-    parsed extensions are cached, so the deprecation warnings they give are heard only here.
+    The name and dates were read already (parse.read_block); the parts read here are the rest
+    that catrust and the policy touch, so later reads cannot raise; the parsed extensions are
+    cached, so the deprecation warnings they give are heard only here.
     """
     parts: dict[str, Callable[[], object]] = {
-        "subject": lambda: cert.subject.rfc4514_string(), "issuer": lambda: cert.issuer.rfc4514_string(),
-        "validity dates": lambda: (cert.not_valid_before_utc, cert.not_valid_after_utc),
         "public key": lambda: cert.public_key().public_bytes(*_SPKI), "extensions": lambda: cert.extensions,
         "signature algorithm": lambda: cert.signature_hash_algorithm,
     }

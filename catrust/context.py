@@ -73,7 +73,8 @@ def _load_one_by_one(ctx: ssl.SSLContext, ders: Sequence[bytes]) -> None:
     """The bulk load stops at the first certificate OpenSSL refuses; skip just that one instead.
 
     Mostly system roots get here; a custom certificate that cryptography read but OpenSSL refuses
-    can too, and is then logged here. Either way one odd certificate must not cost the others. Reloading the ones already in is harmless.
+    can too, and is then logged here. Either way one odd certificate must not cost the others.
+    Reloading the ones already in is harmless.
     """
     for der in ders:
         try:

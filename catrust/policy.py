@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes as PublicKey
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from .model import name_text
@@ -90,13 +91,17 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
         return Verdict(f"expired on {_day(cert.not_valid_after_utc)}")
     if cert.not_valid_before_utc > now:
         return Verdict(f"is not valid until {_day(cert.not_valid_before_utc)}")
-    weak = _weak_key(cert)
+    try:
+        key = cert.public_key()  # read once: the size, self-signed and signature rules all need it
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        return Verdict(f"has a public key that cannot be read ({exc})")
+    weak = _weak_key(key)
     if weak:
         return Verdict(weak)
     cert.signature_hash_algorithm  # noqa: B018 - raises for an algorithm cryptography does not know
     ext = _read_extensions(cert.extensions)
     self_issued = same_name(cert.subject, cert.issuer)
-    self_signed = self_issued and _akid_matches(cert, ext) and _algorithm_matches_key(cert)
+    self_signed = self_issued and _akid_matches(cert, ext) and _algorithm_matches_key(cert, key)
     v1 = cert.version == x509.Version.v1
     if v1 and len(cert.extensions):
         return Verdict("is an X.509 v1 certificate carrying extensions, which v1 does not allow: it is malformed")
@@ -125,7 +130,7 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
 
     warnings: list[str] = []
     if self_signed:
-        problem = _self_signature_problem(cert)
+        problem = _self_signature_problem(cert, key)
         if problem is not None:
             return Verdict(problem)
     if is_ca:
@@ -245,9 +250,8 @@ def _akid_matches(cert: x509.Certificate, ext: _Extensions) -> bool:
     return True
 
 
-def _algorithm_matches_key(cert: x509.Certificate) -> bool:
+def _algorithm_matches_key(cert: x509.Certificate, key: PublicKey) -> bool:
     """OpenSSL calls a certificate self-signed only if its signature algorithm fits its own key type."""
-    key = cert.public_key()
     params = cert.signature_algorithm_parameters
     if isinstance(key, rsa.RSAPublicKey):
         return isinstance(params, (padding.PKCS1v15, padding.PSS))
@@ -258,14 +262,13 @@ def _algorithm_matches_key(cert: x509.Certificate) -> bool:
     return isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)) and params is None
 
 
-def _self_signature_problem(cert: x509.Certificate) -> str | None:
+def _self_signature_problem(cert: x509.Certificate, key: PublicKey) -> str | None:
     """Check the certificate's signature under its own key, with any algorithm OpenSSL verifies (SHA-1 too).
 
     cryptography's `verify_directly_issued_by` refuses SHA-1, which 26 of Debian's roots use, so the
     signature is checked with the key directly. An algorithm cryptography cannot verify is not proof
     of damage: OpenSSL never checks an anchor's own signature, so that stays trusted.
     """
-    key = cert.public_key()
     params = cert.signature_algorithm_parameters
     digest = cert.signature_hash_algorithm
     data, signature = cert.tbs_certificate_bytes, cert.signature
@@ -287,11 +290,7 @@ def _self_signature_problem(cert: x509.Certificate) -> str | None:
     return None
 
 
-def _weak_key(cert: x509.Certificate) -> str | None:
-    try:
-        key = cert.public_key()
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        return f"has a public key that cannot be read ({exc})"
+def _weak_key(key: PublicKey) -> str | None:
     if isinstance(key, (rsa.RSAPublicKey, dsa.DSAPublicKey)) and key.key_size < MIN_RSA_BITS:
         kind = "RSA" if isinstance(key, rsa.RSAPublicKey) else "DSA"
         return (f"has a {key.key_size}-bit {kind} key; at least {MIN_RSA_BITS} bits are required "
