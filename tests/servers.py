@@ -196,8 +196,36 @@ def rabbitmq_server(leaf: Leaf) -> Iterator[int]:
         if owner:
             for f in folder.iterdir():
                 os.chown(f, pwd.getpwnam(owner).pw_uid, pwd.getpwnam(owner).pw_gid)
-        with running([binary], port, folder, env=env, timeout=120):
-            yield port
+        try:
+            with running([binary], port, folder, env=env, timeout=120):
+                yield port
+        finally:
+            _stop_node(env["RABBITMQ_NODENAME"])
+
+
+def _stop_node(node: str) -> None:
+    """Debian's wrapper starts the node in a session of its own (as the rabbitmq user), so stopping
+    the wrapper's process group leaves the Erlang VM and epmd running: find them by the node name."""
+    marker = f"RABBITMQ_NODENAME={node}".encode()
+    for attempt in (signal.SIGTERM, signal.SIGKILL):
+        left = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _environ_has(p, marker)]
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, attempt)
+        deadline = time.monotonic() + 15
+        while left and time.monotonic() < deadline:
+            left = [pid for pid in left if Path(f"/proc/{pid}").exists()]
+            time.sleep(0.1)
+        if not left:
+            break
+    subprocess.run(["epmd", "-kill"], capture_output=True, check=False)  # started by the node, serves no test
+
+
+def _environ_has(proc: Path, marker: bytes) -> bool:
+    try:
+        return marker in (proc / "environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
