@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from catrust import scan
-from catrust.reloader import Reloader
-from catrust.store import Loader
+from catrust._trust import scan
+from catrust._trust.reloader import Reloader
+from catrust._trust.store import Loader
 
 LAYOUTS = ("plain", "kubelet")
 

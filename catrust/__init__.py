@@ -16,18 +16,18 @@ tells code that holds trust of its own when to rebuild it.
 """
 
 from . import clients
-from .context import FrozenContextError
-from .defaults import ca_bundle_path, default_store, generation, on_change, reload, ssl_context
-from .environ import environ
+from ._context import FrozenContextError
+from ._process_trust import ca_bundle_path, default_store, generation, on_change, reload, ssl_context
+from ._exported_env import environ
 from .errors import CatrustError, ConfigError
-from .httpx_clients import httpx_async_client, httpx_client
-from .model import Certificate, Duplicate, Rejection
-from .mtls import MutualTLS
-from .rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
-from .settings import parse_bool
-from .store import TrustStore
-from .trigger_tls import HTTP11, tls_context
-from .watcher import watch
+from .clients._httpx import httpx_async_client, httpx_client
+from ._trust.model import Certificate, Duplicate, Rejection
+from ._certs.mtls import MutualTLS
+from ._certs.rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
+from ._options import parse_bool
+from ._trust.store import TrustStore
+from ._trigger_tls import HTTP11, tls_context
+from ._watcher import watch
 
 __all__ = [
     "CatrustError",

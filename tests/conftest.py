@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from certkit import CA  # noqa: E402
 
-import catrust.defaults  # noqa: E402
+import catrust._process_trust  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -20,9 +20,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith(("CATRUST_", "KEDA_")) or name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
             monkeypatch.delenv(name)
-    catrust.defaults._reset()
+    catrust._process_trust._reset()
     yield
-    catrust.defaults._reset()
+    catrust._process_trust._reset()
 
 
 @pytest.fixture(scope="session")

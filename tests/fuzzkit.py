@@ -24,12 +24,13 @@ from certdirkit import FAST, NAMES
 from certkit import CA, der, self_signed_leaf
 from hostilecerts import HOSTILE
 
-from catrust import CatrustError, TrustStore, certdir, ensure_cert_dir, tls_context
-from catrust.certcheck import inspect
-from catrust.certdir import CertFiles
-from catrust import system as system_roots
-from catrust.context import build
-from catrust.store import judge_file
+from catrust import CatrustError, TrustStore, ensure_cert_dir, tls_context
+from catrust._certs import folder as certdir
+from catrust._certs.check import inspect
+from catrust._certs.folder import CertFiles
+from catrust._trust import system as system_roots
+from catrust._context import build
+from catrust._trust.store import judge_file
 
 _INTERESTING = (0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x7F, 0x80, 0x81, 0x82, 0x83, 0xA0, 0xA3, 0xFF)
 _LABELS = (b"CERTIFICATE", b"CERTIFICATE", b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE",

@@ -13,9 +13,9 @@ import pytest
 from certdirkit import FAST, LEAF_DUE, NAMES, generated
 
 from catrust import CatrustError, ensure_cert_dir
-from catrust.bundle import write_atomic
-from catrust.certcheck import inspect, key_matches
-from catrust.certdir import publish, read
+from catrust._trust.bundle import write_atomic
+from catrust._certs.check import inspect, key_matches
+from catrust._certs.folder import publish, read
 
 
 def generations(folder: Path) -> list[str]:
@@ -97,7 +97,7 @@ def test_a_failed_write_leaves_the_previous_set_in_place(tmp_path: Path, monkeyp
         monkeypatch.setattr("tempfile.mkdtemp", fail)
     elif step == "write":
         real = write_atomic
-        monkeypatch.setattr("catrust.certdir.write_atomic",
+        monkeypatch.setattr("catrust._certs.folder.write_atomic",
                             lambda path, data, mode: fail() if path.endswith("tls.key") else real(path, data, mode))
     else:
         real_replace = os.replace

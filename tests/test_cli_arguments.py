@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_cli import run
 
-from catrust import cli
+from catrust import _cli as cli
 
 GEN = ("certs", "generate", "--cert-dir", "CERTS", "--dns-name", "svc")
 BAD = [

@@ -17,7 +17,7 @@ from tlsserver import handshake, tls_server
 
 import catrust
 from catrust import ConfigError, TrustStore
-from catrust.environ import MERGED_BUNDLE_VARS
+from catrust._exported_env import MERGED_BUNDLE_VARS
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -48,8 +48,8 @@ def test_the_mutations_reach_the_hostile_cases(tmp_path: Path) -> None:
     """Guard the guard: the generator must produce inputs that get each kind of verdict."""
     from datetime import datetime, timezone
 
-    from catrust.model import Certificate
-    from catrust.store import judge_file
+    from catrust._trust.model import Certificate
+    from catrust._trust.store import judge_file
 
     rng = random.Random(7)
     kinds = set()

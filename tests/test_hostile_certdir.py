@@ -14,8 +14,10 @@ import pytest
 from certdirkit import FAST, NAMES
 from hostilecerts import HOSTILE, WARNED, ed25519_key_odd, pem_block
 
-from catrust import CatrustError, MutualTLS, certdir, cli_certs, ensure_cert_dir
-from catrust.certcheck import inspect
+from catrust import CatrustError, MutualTLS, ensure_cert_dir
+from catrust._certs import folder as certdir
+from catrust._cli import certs as cli_certs
+from catrust._certs.check import inspect
 
 
 def base_set() -> dict[str, bytes]:

@@ -109,7 +109,7 @@ def test_a_catrust_bundle_at_the_os_bundle_path_is_skipped_too(ca_dir: Path, ca:
     """An init container writing catrust's bundle over /etc/ssl/certs/ca-certificates.crt, say."""
     import ssl as ssl_module
 
-    from catrust import system as system_roots
+    from catrust._trust import system as system_roots
 
     (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
     marked = TrustStore.load(str(ca_dir), system="certifi").write_bundle(tmp_path / "ca-certificates.crt")

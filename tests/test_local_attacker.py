@@ -21,7 +21,9 @@ from certkit import CA
 from servers import missing
 
 from catrust import CatrustError, MutualTLS, ensure_cert_dir
-from catrust import bundle, certdir, defaults
+from catrust._trust import bundle
+from catrust._certs import folder as certdir
+from catrust import _process_trust as defaults
 
 VICTIM = 65534  # nobody
 ATTACKER = 4242

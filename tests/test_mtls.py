@@ -242,7 +242,8 @@ def test_asyncio_servers_follow_rotation_too(certs: Path) -> None:
 def test_a_set_that_failed_only_for_a_moment_is_tried_again(certs: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A read that fails once (I/O error, a file mid-copy) must not pin the old certificate until the next change."""
-    from catrust import certdir, mtls
+    from catrust._certs import folder as certdir
+    from catrust._certs import mtls
 
     byo = plain_copy(certs, tmp_path / "byo")
     mtls_obj = MutualTLS(byo)

@@ -12,7 +12,7 @@ import pytest
 from certkit import CA
 
 from catrust import CatrustError, TrustStore, tls_context
-from catrust.bundle import write_atomic
+from catrust._trust.bundle import write_atomic
 
 
 def finishes(action: Callable[[], object], timeout: float = 20) -> BaseException | None:
@@ -110,7 +110,7 @@ def test_a_regular_file_that_blocks_is_skipped(ca_dir: Path) -> None:
 
 
 def test_a_fifo_in_the_certificate_folder(fifo: Path, tmp_path: Path) -> None:
-    from catrust import certdir
+    from catrust._certs import folder as certdir
 
     folder = tmp_path / "certs"
     folder.mkdir()

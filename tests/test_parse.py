@@ -10,7 +10,7 @@ import pytest
 from certkit import CA, der, key_pem, new_key
 
 from catrust import TrustStore
-from catrust.parse import parse
+from catrust._trust.parse import parse
 
 
 def load(ca_dir: Path) -> TrustStore:

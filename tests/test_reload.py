@@ -30,12 +30,12 @@ from kubelet import edit, publish
 from tlsserver import handshake, tls_server
 
 import catrust
-import catrust.defaults
-import catrust.scan
-import catrust.store
+import catrust._process_trust
+import catrust._trust.scan
+import catrust._trust.store
 from catrust import ConfigError
-from catrust.reloader import SETTLE_SECONDS, Reloader
-from catrust.store import Loader
+from catrust._trust.reloader import SETTLE_SECONDS, Reloader
+from catrust._trust.store import Loader
 
 REPO = Path(__file__).resolve().parent.parent
 A, B, C = CA("reload a"), CA("reload b"), CA("reload c")
@@ -56,7 +56,7 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
-    monkeypatch.setattr(catrust.defaults, "_clock", fake)
+    monkeypatch.setattr(catrust._process_trust, "_clock", fake)
     return fake
 
 
@@ -399,19 +399,19 @@ def test_only_changed_files_are_read_again(ca_dir: Path, monkeypatch: pytest.Mon
     for name in names:
         (ca_dir / name).write_bytes(A.cert_pem)
     reads: list[str] = []
-    real_read = catrust.store.read
+    real_read = catrust._trust.store.read
 
     def counting_read(path: str, max_size: int) -> object:
         reads.append(os.path.basename(path))
         return real_read(path, max_size)
 
-    monkeypatch.setattr(catrust.store, "read", counting_read)
+    monkeypatch.setattr(catrust._trust.store, "read", counting_read)
     follower = Reloader(Loader(str(ca_dir), system="none"))
-    monkeypatch.setattr(catrust.scan, "FRESH_NS", 10**18)  # every file counts as just written
+    monkeypatch.setattr(catrust._trust.scan, "FRESH_NS", 10**18)  # every file counts as just written
     assert follower.check() is not None and sorted(reads) == names
     reads.clear()
     assert follower.check() is None and sorted(reads) == names  # timestamps too coarse to trust yet
-    monkeypatch.setattr(catrust.scan, "FRESH_NS", 0)  # every file counts as old
+    monkeypatch.setattr(catrust._trust.scan, "FRESH_NS", 0)  # every file counts as old
     follower.check()
     reads.clear()
     assert follower.check() is None and reads == []  # stat data alone
@@ -423,13 +423,13 @@ def test_a_kubelet_update_judges_again_only_the_file_whose_bytes_changed(ca_dir:
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     publish(ca_dir, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
     judged: list[str] = []
-    real_judge = catrust.store.judge_file
+    real_judge = catrust._trust.store.judge_file
 
     def counting_judge(path: str, data: bytes, now: object) -> object:
         judged.append(os.path.basename(path))
         return real_judge(path, data, now)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(catrust.store, "judge_file", counting_judge)
+    monkeypatch.setattr(catrust._trust.store, "judge_file", counting_judge)
     follower = Reloader(Loader(str(ca_dir), system="none"))
     follower.check()
     judged.clear()
@@ -542,11 +542,11 @@ def test_a_read_that_fails_when_time_calls_for_a_new_verdict_keeps_the_old_one(
     """Same bytes, same stat data: one failed read (EMFILE, EIO) must not turn a trusted CA into a rejection."""
     from datetime import datetime, timedelta, timezone
 
-    import catrust.store
+    import catrust._trust.store
     from catrust import Rejection
-    from catrust.policy import EXPIRY_WARNING
-    from catrust.scan import list_folders
-    from catrust.store import Loader
+    from catrust._trust.policy import EXPIRY_WARNING
+    from catrust._trust.scan import list_folders
+    from catrust._trust.store import Loader
 
     boundary = datetime.now(timezone.utc) + timedelta(seconds=3)  # room for a loaded machine to judge it first
     ending = CA("ends in a month", not_after=boundary + EXPIRY_WARNING)
@@ -556,13 +556,13 @@ def test_a_read_that_fails_when_time_calls_for_a_new_verdict_keeps_the_old_one(
     (before,) = files[(0, "ca.pem")]
     assert before.warnings == () and not loader.recheck_due()
     wait_until(loader.recheck_due)
-    real_read = catrust.store.read
-    monkeypatch.setattr(catrust.store, "UNREADABLE_RETRY", timedelta(0))
-    monkeypatch.setattr(catrust.store, "read",
+    real_read = catrust._trust.store.read
+    monkeypatch.setattr(catrust._trust.store, "UNREADABLE_RETRY", timedelta(0))
+    monkeypatch.setattr(catrust._trust.store, "read",
                         lambda path, size: Rejection(path, "cannot be opened: Too many open files"))
     files, _ = loader.verdicts(list_folders(loader.ca_dirs))
     assert files[(0, "ca.pem")] == (before,)  # kept, and tried again at the next check
-    monkeypatch.setattr(catrust.store, "read", real_read)
+    monkeypatch.setattr(catrust._trust.store, "read", real_read)
     files, _ = loader.verdicts(list_folders(loader.ca_dirs))
     (after,) = files[(0, "ca.pem")]
     assert after.fingerprint == before.fingerprint and after.warnings and "expires on" in after.warnings[0]

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from catrust import CatrustError, CertOptions, ConfigError, ensure_cert_dir, service_dns_names
-from catrust.certcheck import inspect, issued_by, same_key
-from catrust.certdir import read
+from catrust._certs.check import inspect, issued_by, same_key
+from catrust._certs.folder import read
 
 DAY = timedelta(days=1)
 
@@ -212,7 +212,7 @@ def test_options_are_keda_s_defaults() -> None:
 
 def test_a_ca_name_cryptography_refuses_is_a_setting_error() -> None:
     """A renewal copies the current CA's names, which someone else may have made longer than X.509 allows."""
-    from catrust import mint
+    from catrust._certs import mint
 
     with pytest.raises(ConfigError, match="cannot name the CA"):
         mint.ca_name("x" * 65, "catrust")

@@ -13,7 +13,7 @@ from certkit import CA
 from tlsserver import handshake, tls_server
 
 from catrust import ConfigError, TrustStore
-from catrust import system as system_roots
+from catrust._trust import system as system_roots
 
 
 def test_none_and_certifi(tmp_path: Path) -> None:

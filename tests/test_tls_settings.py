@@ -19,7 +19,8 @@ from certkit import CA
 from mtlsserver import connect, mtls_server
 from tlsserver import handshake, serving, tls_server
 
-from catrust import ConfigError, MutualTLS, TrustStore, ensure_cert_dir, settings, tls_context
+from catrust import ConfigError, MutualTLS, TrustStore, ensure_cert_dir, tls_context
+from catrust import _options as settings
 
 
 @pytest.fixture

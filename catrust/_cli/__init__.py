@@ -13,14 +13,15 @@ import threading
 from collections.abc import Callable
 from typing import Any, NoReturn, TextIO
 
-from . import cli_certs, settings
-from .defaults import bundle_file_for
-from .environ import format_json, format_sh, variables
-from .errors import CatrustError, ConfigError
-from .model import Certificate, Rejection, printable
-from .reloader import Reloader
-from .settings import SYSTEM_MODES
-from .store import Loader, TrustStore, describe
+from .. import _options as settings
+from . import certs as cli_certs
+from .._process_trust import bundle_file_for
+from .._exported_env import format_json, format_sh, variables
+from ..errors import CatrustError, ConfigError
+from .._trust.model import Certificate, Rejection, printable
+from .._trust.reloader import Reloader
+from .._options import SYSTEM_MODES
+from .._trust.store import Loader, TrustStore, describe
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 MAX_INTERVAL = 86400.0  # a day: a watcher checking less often is not watching (and Event.wait overflows near 1e9)

@@ -20,10 +20,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from . import reloader, settings
+from . import _options as settings
+from ._trust import reloader
 from .errors import CatrustError
-from .model import printable
-from .store import Loader, TrustStore
+from ._trust.model import printable
+from ._trust.store import Loader, TrustStore
 
 log = logging.getLogger("catrust")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from .defaults import ca_bundle_path, custom_bundle_path, default_store
+from ._process_trust import ca_bundle_path, custom_bundle_path, default_store
 
 # Every variable here is read as "the whole set of roots" by its consumer, so each gets the merged bundle.
 MERGED_BUNDLE_VARS = (

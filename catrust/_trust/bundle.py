@@ -9,7 +9,7 @@ import ssl
 import tempfile
 from collections.abc import Iterable
 
-from .errors import CatrustError
+from ..errors import CatrustError
 from .model import Certificate, printable
 from .scan import SourceFile, read
 

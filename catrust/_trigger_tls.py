@@ -18,13 +18,14 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 
-from . import keys, settings
-from .context import freeze
-from .defaults import default_store
+from . import _keys as keys
+from . import _options as settings
+from ._context import freeze
+from ._process_trust import default_store
 from .errors import CatrustError
-from .model import Rejection
-from .scan import read_bytes
-from .store import TrustStore, describe, judge_file
+from ._trust.model import Rejection
+from ._trust.scan import read_bytes
+from ._trust.store import TrustStore, describe, judge_file
 
 log = logging.getLogger("catrust")
 

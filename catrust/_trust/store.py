@@ -16,7 +16,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
-from . import bundle, context, policy, settings
+from .. import _context as context
+from .. import _options as settings
+from . import bundle, policy
 from . import system as system_roots
 from .model import Certificate, Duplicate, Rejection, printable
 from .parse import notes, parse

@@ -23,10 +23,11 @@ from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
 
-from . import certdir, mint
-from .certcheck import Inspection, dns_names, inspect, issued_by, key_matches, same_key
-from .certdir import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY
-from .errors import CatrustError, ConfigError
+from . import folder as certdir
+from . import mint
+from .check import Inspection, dns_names, inspect, issued_by, key_matches, same_key
+from .folder import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY
+from ..errors import CatrustError, ConfigError
 
 log = logging.getLogger("catrust")
 

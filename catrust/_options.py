@@ -10,7 +10,7 @@ import ssl
 from collections.abc import Mapping, Sequence
 
 from .errors import ConfigError
-from .model import printable
+from ._trust.model import printable
 
 log = logging.getLogger("catrust")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
-from . import defaults, settings
+from . import _options as settings
+from . import _process_trust as defaults
 
 
 class Watcher:

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from .bundle import write_atomic
-from .scan import read_bytes
-from .errors import CatrustError
-from .model import printable
+from .._trust.bundle import write_atomic
+from .._trust.scan import read_bytes
+from ..errors import CatrustError
+from .._trust.model import printable
 
 log = logging.getLogger("catrust")
 

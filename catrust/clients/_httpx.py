@@ -12,8 +12,8 @@ import ssl
 import threading
 from typing import TYPE_CHECKING, Any
 
-from .defaults import default_store
-from .errors import CatrustError
+from .._process_trust import default_store
+from ..errors import CatrustError
 
 if TYPE_CHECKING:
     import httpx

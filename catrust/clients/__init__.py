@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from .defaults import ca_bundle_path, default_store
-from .trigger_tls import Material, _read
+from .._process_trust import ca_bundle_path, default_store
+from .._trigger_tls import Material, _read
 
 if TYPE_CHECKING:
     import aiohttp

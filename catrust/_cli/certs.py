@@ -19,12 +19,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from . import certdir, mint
-from .certcheck import Inspection, PrivateKey, certificates, dns_names, inspect, key_matches
-from .certdir import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY
-from .errors import CatrustError, ConfigError
-from .model import name_text, printable
-from .rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
+from .._certs import folder as certdir
+from .._certs import mint
+from .._certs.check import Inspection, PrivateKey, certificates, dns_names, inspect, key_matches
+from .._certs.folder import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY
+from ..errors import CatrustError, ConfigError
+from .._trust.model import name_text, printable
+from .._certs.rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 _DURATION = re.compile(r"(\d+)([dh])")

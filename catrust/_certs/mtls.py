@@ -26,10 +26,13 @@ from functools import partial
 
 from cryptography.hazmat.primitives import serialization
 
-from . import certdir, context, keys, settings
-from .certcheck import Inspection, inspect
-from .certdir import TLS_CRT, Signature
-from .errors import CatrustError
+from .. import _context as context
+from .. import _keys as keys
+from .. import _options as settings
+from . import folder as certdir
+from .check import Inspection, inspect
+from .folder import TLS_CRT, Signature
+from ..errors import CatrustError
 
 log = logging.getLogger("catrust")
 

@@ -18,10 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPri
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from . import keys, policy
-from .certdir import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY, CertFiles
-from .model import name_text
-from .parse import parse
+from .. import _keys as keys
+from .._trust import policy
+from .folder import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY, CertFiles
+from .._trust.model import name_text
+from .._trust.parse import parse
 
 PrivateKey = CertificateIssuerPrivateKeyTypes
 _SIGNING_KEYS = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey,
