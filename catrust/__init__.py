@@ -16,27 +16,43 @@ tells code that holds trust of its own when to rebuild it.
 """
 
 from . import clients
-from ._context import FrozenContextError
-from ._process_trust import ca_bundle_path, default_store, generation, on_change, reload, ssl_context
-from ._exported_env import environ
-from .errors import CatrustError, ConfigError
-from .clients._httpx import httpx_async_client, httpx_client
-from ._trust.model import Certificate, Duplicate, Rejection
 from ._certs.mtls import MutualTLS
 from ._certs.rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
+from ._exported_env import environ
 from ._options import parse_bool
-from ._trust.store import TrustStore
+from ._process_trust import (
+    ca_bundle_path,
+    default_store,
+    generation,
+    on_change,
+    reload,
+    ssl_context,
+)
 from ._trigger_tls import HTTP11, tls_context
+from ._trust.model import Certificate, Duplicate, Rejection
+from ._trust.store import TrustStore
 from ._watcher import watch
+from .clients._httpx import httpx_async_client, httpx_client
+from .errors import (
+    CatrustError,
+    CertFolderError,
+    ConfigError,
+    FileError,
+    FrozenContextError,
+    KeyMaterialError,
+)
 
 __all__ = [
     "CatrustError",
+    "CertFolderError",
     "CertOptions",
     "Certificate",
     "ConfigError",
     "Duplicate",
+    "FileError",
     "FrozenContextError",
     "HTTP11",
+    "KeyMaterialError",
     "MutualTLS",
     "Rejection",
     "Rotation",

@@ -9,7 +9,7 @@ import ssl
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .errors import CatrustError
+from .errors import FrozenContextError
 
 log = logging.getLogger("catrust")
 
@@ -81,10 +81,6 @@ def _load_one_by_one(ctx: ssl.SSLContext, ders: Sequence[bytes]) -> None:
             ctx.load_verify_locations(cadata=der)
         except (ssl.SSLError, ValueError) as exc:
             log.warning("OpenSSL refused a certificate (sha256 %s): %s", hashlib.sha256(der).hexdigest(), exc)
-
-
-class FrozenContextError(CatrustError):
-    """An SDK (or caller) tried to change a context catrust shares."""
 
 
 def _refuse(what: str) -> FrozenContextError:

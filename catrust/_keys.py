@@ -23,17 +23,13 @@ from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from .errors import CatrustError
+from .errors import KeyMaterialError
 
 _KEY_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----(.*?)-----END \1-----", re.DOTALL)
 _KEY_BEGIN = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 _ANY_BEGIN = re.compile(rb"-----BEGIN [A-Z0-9 ]+-----")
 # What cryptography raises on odd key bytes, besides the TypeError that means "encrypted or not".
 _ODD_KEY = (ValueError, UnsupportedAlgorithm, InternalError, binascii.Error)
-
-
-class KeyProblem(CatrustError):
-    """A key that cannot be used; the message names the file or argument, never the key."""
 
 
 def holds_key(data: bytes) -> bool:
@@ -45,15 +41,15 @@ def load_private_key(data: bytes, password: bytes | None, what: str,
                      if_encrypted: str = "pass its password") -> PrivateKeyTypes:
     """The first private key in `data` (PEM of any key label, or DER), read by content.
 
-    Raises KeyProblem saying what is wrong with `what` (e.g. "tls.key"): encrypted without a
+    Raises KeyMaterialError saying what is wrong with `what` (e.g. "tls.key"): encrypted without a
     password, wrong password, unreadable, or an algorithm cryptography does not know.
     """
     found = _KEY_BLOCK.search(data)
-    unreadable = KeyProblem(f"{what} is not a readable PEM private key (cut short, damaged, or not a key)")
+    unreadable = KeyMaterialError(f"{what} is not a readable PEM private key (cut short, damaged, or not a key)")
     if found is None and _KEY_BEGIN.search(data):
         raise unreadable  # a key block without its END line
     if found is None and _ANY_BEGIN.search(data):
-        raise KeyProblem(f"{what} holds no private key block")
+        raise KeyMaterialError(f"{what} holds no private key block")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a deprecation note about odd key bytes is not a reason to fail
@@ -61,13 +57,13 @@ def load_private_key(data: bytes, password: bytes | None, what: str,
             key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     except TypeError:
         if password is None:
-            raise KeyProblem(f"{what} is encrypted: {if_encrypted}") from None
-        raise KeyProblem(f"{what} is not encrypted, but a password was given") from None
+            raise KeyMaterialError(f"{what} is encrypted: {if_encrypted}") from None
+        raise KeyMaterialError(f"{what} is not encrypted, but a password was given") from None
     except UnsupportedAlgorithm:
-        raise KeyProblem(f"{what} uses an algorithm that cannot be loaded") from None
+        raise KeyMaterialError(f"{what} uses an algorithm that cannot be loaded") from None
     except _ODD_KEY as exc:
         if password is not None and "decrypt" in str(exc).lower():
-            raise KeyProblem(f"{what} cannot be decrypted: is the password right?") from None
+            raise KeyMaterialError(f"{what} cannot be decrypted: is the password right?") from None
         raise unreadable from None
     return key
 
@@ -93,7 +89,7 @@ def never_prompt() -> bytes:
 
     Keys reach OpenSSL unencrypted, so being asked means an encrypted key slipped through.
     """
-    raise KeyProblem("the private key is encrypted and no password was given")
+    raise KeyMaterialError("the private key is encrypted and no password was given")
 
 
 @contextlib.contextmanager

@@ -9,13 +9,13 @@ import re
 import ssl
 from collections.abc import Mapping, Sequence
 
+from ._files import MAX_FILE_SIZE
+from ._text import printable
 from .errors import ConfigError
-from ._trust.model import printable
 
 log = logging.getLogger("catrust")
 
 DEFAULT_CA_DIR = "/custom/ca"  # KEDA's folder
-DEFAULT_MAX_FILE_SIZE = 1024 * 1024
 DEFAULT_RELOAD_INTERVAL = 10.0  # seconds between on-access checks of the folders
 DEFAULT_WATCH_INTERVAL = 2.0  # seconds between a watcher's checks: a no-change check costs stats only
 SYSTEM_MODES = ("auto", "os", "certifi", "none")
@@ -55,7 +55,7 @@ def max_file_size(given: int | None, env: Mapping[str, str] = os.environ) -> int
         except ValueError:
             raise ConfigError(f"{source}={env[source]!r} is not a whole number of bytes") from None
     else:
-        return DEFAULT_MAX_FILE_SIZE
+        return MAX_FILE_SIZE
     if value <= 0:
         raise ConfigError(f"{source}={value} must be a positive number of bytes")
     return value

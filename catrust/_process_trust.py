@@ -9,22 +9,19 @@ holds is ever changed. The order is fixed: bundle file rewritten, store swapped,
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import logging
 import os
 import ssl
-import stat
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 
 from . import _options as settings
+from ._files import private_dir
 from ._trust import reloader
-from .errors import CatrustError
-from ._trust.model import printable
 from ._trust.store import Loader, TrustStore
+from .errors import CatrustError
 
 log = logging.getLogger("catrust")
 
@@ -91,7 +88,7 @@ def bundle_file_for(loader: Loader, kind: str = "ca-bundle") -> str:
     """Where `kind` of bundle goes for what `loader` reads: `CATRUST_BUNDLE_PATH` for the merged
     bundle, else a private cache file named after the folders, size limit and system roots."""
     explicit = os.environ.get("CATRUST_BUNDLE_PATH") if kind == "ca-bundle" else None
-    return explicit or os.path.join(_private_dir(), f"{kind}-{_source_name(loader)}.pem")
+    return explicit or os.path.join(private_dir(), f"{kind}-{_source_name(loader)}.pem")
 
 
 def reload() -> bool:
@@ -202,60 +199,3 @@ def _source_name(loader: Loader) -> str:
     parts = [*(os.path.abspath(d) for d in loader.ca_dirs), str(loader.max_file_size),
              *(c.fingerprint for c in loader.roots.certificates)]
     return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-
-
-def _private_dir() -> str:
-    """A cache folder only this user can write: XDG cache, else one in the temporary folder.
-
-    Checked without following links (a name in /tmp that another user made a link could be
-    re-pointed after the check): it must be a real folder of ours, mode 0700, and the path returned
-    is the one checked.
-    """
-    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    candidates = [os.path.join(xdg, "catrust"),
-                  os.path.join(tempfile.gettempdir(), f"catrust-{_uid()}")]
-    refused = []
-    for folder in candidates:
-        try:
-            problem = _make_private(folder)
-        except OSError as exc:
-            problem = exc.strerror or str(exc)
-        if problem is None:
-            return folder
-        refused.append(f"{printable(folder)}: {problem}")
-    raise CatrustError("no private cache folder could be made (" + "; ".join(refused) + "): "
-                       "set CATRUST_BUNDLE_PATH to a writable file")
-
-
-def _make_private(folder: str) -> str | None:
-    """Make `folder` (mode 0700) or check the one there; why it is not private, or None.
-
-    Its parent is checked too: in a folder others can write, and that is not sticky like /tmp,
-    another user could move ours away after the check and put a link in its place.
-    """
-    parent = os.path.dirname(folder)
-    os.makedirs(parent, exist_ok=True)
-    up = os.stat(parent)
-    if hasattr(os, "getuid") and (up.st_uid not in (os.getuid(), 0) or (
-            up.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not up.st_mode & stat.S_ISVTX)):
-        return f"its parent {printable(parent)} can be changed by other users"
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(folder, 0o700)
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(folder, flags)
-    except OSError as exc:
-        return "it is a symbolic link or not a folder" if exc.errno in (errno.ELOOP, errno.ENOTDIR) else exc.strerror
-    try:
-        st = os.fstat(fd)
-        if hasattr(os, "getuid") and st.st_uid != os.getuid():
-            return f"it belongs to another user (uid {st.st_uid})"
-        if hasattr(os, "fchmod") and stat.S_IMODE(st.st_mode) != 0o700:
-            os.fchmod(fd, 0o700)  # ours: make it private again rather than give up
-    finally:
-        os.close(fd)
-    return None
-
-
-def _uid() -> str:
-    return str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")

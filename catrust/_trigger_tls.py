@@ -17,21 +17,19 @@ import weakref
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-
 from . import _keys as keys
 from . import _options as settings
 from ._context import freeze
+from ._files import MAX_FILE_SIZE, read_bytes
 from ._process_trust import default_store
-from .errors import CatrustError
 from ._trust.model import Rejection
-from ._trust.scan import read_bytes
 from ._trust.store import TrustStore, describe, judge_file
+from .errors import ConfigError, FileError, KeyMaterialError
 
 log = logging.getLogger("catrust")
 
 Material = str | bytes | os.PathLike[str]  # PEM text/bytes, DER bytes (CA only), or a path to a file
 _CACHE_SIZE = 64
-_MAX_MATERIAL = 1024 * 1024
 _cache: weakref.WeakKeyDictionary[TrustStore, collections.OrderedDict[str, ssl.SSLContext]] = \
     weakref.WeakKeyDictionary()
 _lock = threading.Lock()
@@ -57,7 +55,7 @@ def tls_context(*, ca: Material | None = None, cert: Material | None = None, key
     unsafe = _unsafe(unsafe_ssl)
     version = settings.tls_version(min_version) if min_version is not None else None
     if key is not None and cert is None:
-        raise CatrustError("a client key was given without its certificate (cert=)")
+        raise ConfigError("a client key was given without its certificate (cert=)")
     ca_data = _read(ca, "ca") if ca is not None else None
     cert_data = _read(cert, "cert") if cert is not None else None
     key_data = _read(key, "key") if key is not None else None
@@ -112,7 +110,7 @@ def _load_client_cert(ctx: ssl.SSLContext, cert_data: bytes, key_data: bytes | N
         try:
             ctx.load_cert_chain(cert_path, key_path, keys.never_prompt)
         except ssl.SSLError as exc:
-            raise CatrustError(_client_cert_problem(exc)) from None
+            raise KeyMaterialError(_client_cert_problem(exc)) from None
 
 
 def _judge_ca(data: bytes) -> list[bytes]:
@@ -120,7 +118,7 @@ def _judge_ca(data: bytes) -> list[bytes]:
     refused = [describe(i) for i in items if isinstance(i, Rejection)]
     accepted = [i.der for i in items if not isinstance(i, Rejection)]
     if refused or not accepted:
-        raise CatrustError("the trigger's CA was refused: " + ("; ".join(refused) or "it holds no certificate"))
+        raise KeyMaterialError("the trigger's CA was refused: " + ("; ".join(refused) or "it holds no certificate"))
     return accepted
 
 
@@ -135,20 +133,20 @@ def _read(material: Material, name: str) -> bytes:
     if isinstance(material, str) and "-----BEGIN" in material:
         return _utf8(material, name)
     path = os.fspath(material)
-    hidden = CatrustError(f"{name}= is neither PEM text nor a readable file (its value is not shown)")
+    hidden = KeyMaterialError(f"{name}= is neither PEM text nor a readable file (its value is not shown)")
     if name == "key" or not os.path.lexists(path):
         try:
-            return read_bytes(path, _MAX_MATERIAL, f"{name} file")
-        except CatrustError:
+            return read_bytes(path, MAX_FILE_SIZE, f"{name} file")
+        except FileError:
             raise hidden from None
-    return read_bytes(path, _MAX_MATERIAL, f"{name} file")
+    return read_bytes(path, MAX_FILE_SIZE, f"{name} file")
 
 
 def _utf8(text: str, name: str) -> bytes:
     try:
         return text.encode()
     except UnicodeEncodeError:  # lone surrogates, from undecodable bytes: not shown, it may be a secret
-        raise CatrustError(f"{name}= is not valid text (its value is not shown)") from None
+        raise KeyMaterialError(f"{name}= is not valid text (its value is not shown)") from None
 
 
 def _client_cert_problem(exc: ssl.SSLError) -> str:

@@ -13,7 +13,7 @@ import pytest
 from certdirkit import FAST, LEAF_DUE, NAMES, generated
 
 from catrust import CatrustError, ensure_cert_dir
-from catrust._trust.bundle import write_atomic
+from catrust._files import write_atomic
 from catrust._certs.check import inspect, key_matches
 from catrust._certs.folder import publish, read
 

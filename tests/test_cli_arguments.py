@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_cli import run
 
+from catrust._files import MAX_FILE_SIZE_SETTING
 from catrust import _cli as cli
 
 GEN = ("certs", "generate", "--cert-dir", "CERTS", "--dns-name", "svc")
@@ -88,7 +89,7 @@ def test_any_file_size_is_accepted_or_a_usage_error(text: str) -> None:
     code = parse("--max-file-size", text, "list")
     assert code in (0, 2)
     if code == 0:
-        assert 0 < int(text) <= cli.MAX_FILE_SIZE
+        assert 0 < int(text) <= MAX_FILE_SIZE_SETTING
 
 
 @settings(max_examples=150, deadline=None)

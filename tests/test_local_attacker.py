@@ -21,9 +21,8 @@ from certkit import CA
 from servers import missing
 
 from catrust import CatrustError, MutualTLS, ensure_cert_dir
-from catrust._trust import bundle
+from catrust import _files
 from catrust._certs import folder as certdir
-from catrust import _process_trust as defaults
 
 VICTIM = 65534  # nobody
 ATTACKER = 4242
@@ -68,7 +67,7 @@ def tmp() -> Iterator[Path]:
 def private_dir_in(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], object]:
     monkeypatch.setenv("XDG_CACHE_HOME", "/proc/no-such-cache")  # the victim cannot make one there
     monkeypatch.setattr("tempfile.tempdir", str(tmp))
-    return defaults._private_dir
+    return _files.private_dir
 
 
 def test_the_victim_gets_a_private_folder_when_nobody_interferes(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -107,9 +106,9 @@ def test_a_bundle_file_another_user_planted_with_the_right_content_is_replaced(t
     content = CA("planted").cert_pem
     target.write_bytes(content)
     os.chown(target, ATTACKER, ATTACKER)
-    assert bundle.write_atomic(str(target), content)
+    assert _files.write_atomic(str(target), content)
     assert os.stat(target).st_uid == os.geteuid() and target.read_bytes() == content
-    assert not bundle.write_atomic(str(target), content)  # ours now: unchanged is unchanged
+    assert not _files.write_atomic(str(target), content)  # ours now: unchanged is unchanged
 
 
 @pytest.fixture

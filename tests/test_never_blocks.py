@@ -12,7 +12,7 @@ import pytest
 from certkit import CA
 
 from catrust import CatrustError, TrustStore, tls_context
-from catrust._trust.bundle import write_atomic
+from catrust._files import write_atomic
 
 
 def finishes(action: Callable[[], object], timeout: float = 20) -> BaseException | None:

@@ -543,7 +543,7 @@ def test_a_read_that_fails_when_time_calls_for_a_new_verdict_keeps_the_old_one(
     from datetime import datetime, timedelta, timezone
 
     import catrust._trust.store
-    from catrust import Rejection
+    from catrust._files import Unread
     from catrust._trust.policy import EXPIRY_WARNING
     from catrust._trust.scan import list_folders
     from catrust._trust.store import Loader
@@ -559,7 +559,7 @@ def test_a_read_that_fails_when_time_calls_for_a_new_verdict_keeps_the_old_one(
     real_read = catrust._trust.store.read
     monkeypatch.setattr(catrust._trust.store, "UNREADABLE_RETRY", timedelta(0))
     monkeypatch.setattr(catrust._trust.store, "read",
-                        lambda path, size: Rejection(path, "cannot be opened: Too many open files"))
+                        lambda path, size: Unread(path, "cannot be opened: Too many open files"))
     files, _ = loader.verdicts(list_folders(loader.ca_dirs))
     assert files[(0, "ca.pem")] == (before,)  # kept, and tried again at the next check
     monkeypatch.setattr(catrust._trust.store, "read", real_read)

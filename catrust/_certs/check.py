@@ -11,18 +11,25 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import (
+    InternalError,
+    InvalidSignature,
+    UnsupportedAlgorithm,
+)
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+)
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from .. import _keys as keys
+from .._text import name_text
 from .._trust import policy
-from .folder import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY, CertFiles
-from .._trust.model import name_text
 from .._trust.parse import parse
+from ..errors import KeyMaterialError
+from .folder import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY, CertFiles
 
 PrivateKey = CertificateIssuerPrivateKeyTypes
 _SIGNING_KEYS = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey,
@@ -177,7 +184,7 @@ def _key(files: CertFiles, name: str, problems: list[str]) -> PrivateKey | None:
         return None
     try:
         key = keys.load_private_key(data, None, name, "catrust needs an unencrypted key")
-    except keys.KeyProblem as exc:
+    except KeyMaterialError as exc:
         problems.append(str(exc))
         return None
     if not isinstance(key, _SIGNING_KEYS):

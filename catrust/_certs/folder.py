@@ -27,10 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from .._trust.bundle import write_atomic
-from .._trust.scan import read_bytes
-from ..errors import CatrustError
-from .._trust.model import printable
+from .._files import MAX_FILE_SIZE, read_bytes, write_atomic
+from .._text import printable
+from ..errors import CatrustError, CertFolderError, FileError
 
 log = logging.getLogger("catrust")
 
@@ -41,7 +40,6 @@ DATA = "..data"
 _LOCK = "..catrust.lock"
 _GENERATION = re.compile(r"\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.")
 _READ_ATTEMPTS = 3
-_MAX_FILE = 1024 * 1024  # far more than any certificate chain or key
 
 # "generations": `..data` exists (written by catrust, or a mounted Secret); "plain": files someone
 # put there (never overwritten); "empty": nothing usable yet, so catrust may write.
@@ -66,7 +64,7 @@ class CertFiles:
 def read(cert_dir: str) -> CertFiles:
     """Read the current set. Retried when `..data` moves while reading, so the set is never mixed."""
     if not os.path.isdir(cert_dir):
-        raise CatrustError(f"certificate folder {cert_dir} does not exist or is not a folder")
+        raise CertFolderError(f"certificate folder {cert_dir} does not exist or is not a folder")
     check_owner(cert_dir)
     for _ in range(_READ_ATTEMPTS):
         target = _data_target(cert_dir)
@@ -78,7 +76,7 @@ def read(cert_dir: str) -> CertFiles:
                 return CertFiles(cert_dir, folder, "generations", contents, links)
             layout: Layout = "plain" if any(_is_ours(cert_dir, n) is False for n in NAMES) else "empty"
             return CertFiles(cert_dir, folder, layout, contents, True)
-    raise CatrustError(f"the certificates in {cert_dir} changed {_READ_ATTEMPTS} times while being read: try again")
+    raise CertFolderError(f"the certificates in {cert_dir} changed {_READ_ATTEMPTS} times while being read: try again")
 
 
 def signature(cert_dir: str) -> Signature:
@@ -130,11 +128,11 @@ def check_owner(cert_dir: str) -> None:
         return
     st = os.stat(cert_dir)
     if st.st_uid not in (os.geteuid(), 0):
-        raise CatrustError(f"certificate folder {printable(cert_dir)} belongs to another user (uid {st.st_uid}), "
+        raise CertFolderError(f"certificate folder {printable(cert_dir)} belongs to another user (uid {st.st_uid}), "
                            "who could replace its certificates and keys: use a folder of your own")
     open_to_others = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
     if open_to_others and not _read_only(cert_dir):
-        raise CatrustError(f"certificate folder {printable(cert_dir)} is writable by other users (mode "
+        raise CertFolderError(f"certificate folder {printable(cert_dir)} is writable by other users (mode "
                            f"{stat.S_IMODE(st.st_mode):o}), who could replace its certificates and keys: "
                            f"chmod go-w {printable(cert_dir)}")
 
@@ -169,8 +167,8 @@ def publish(cert_dir: str, contents: Mapping[str, bytes], now: datetime) -> str:
     return generation
 
 
-def _cannot_write(cert_dir: str, reason: str | None) -> CatrustError:
-    return CatrustError(f"cannot write certificates in {cert_dir}: {reason}; the previous certificates stay in place")
+def _cannot_write(cert_dir: str, reason: str | None) -> CertFolderError:
+    return CertFolderError(f"cannot write certificates in {cert_dir}: {reason}; the previous certificates stay in place")
 
 
 def _link(cert_dir: str, name: str, target: str) -> None:
@@ -179,7 +177,7 @@ def _link(cert_dir: str, name: str, target: str) -> None:
     if _link_target(path) == target:
         return
     if os.path.lexists(path) and not os.path.islink(path):
-        raise CatrustError(f"{path} is a file catrust did not write: not replacing it")
+        raise CertFolderError(f"{path} is a file catrust did not write: not replacing it")
     tmp = os.path.join(cert_dir, f"..{name.lstrip('.')}.tmp")
     with contextlib.suppress(FileNotFoundError):
         os.unlink(tmp)
@@ -223,8 +221,8 @@ def _read_file(path: str) -> bytes | None:
     `read` notices the swap and reads again.
     """
     try:
-        return read_bytes(path, _MAX_FILE, "the file")
-    except CatrustError:
+        return read_bytes(path, MAX_FILE_SIZE, "the file")
+    except FileError:
         if not os.path.exists(path):
             return None
         raise

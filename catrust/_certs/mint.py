@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .check import PrivateKey
 from ..errors import ConfigError
+from .check import PrivateKey
 
 KeyType = Literal["rsa-2048", "ec-p256"]
 KEY_TYPES: tuple[str, ...] = get_args(KeyType)

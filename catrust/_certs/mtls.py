@@ -29,10 +29,10 @@ from cryptography.hazmat.primitives import serialization
 from .. import _context as context
 from .. import _keys as keys
 from .. import _options as settings
+from ..errors import CertFolderError
 from . import folder as certdir
 from .check import Inspection, inspect
 from .folder import TLS_CRT, Signature
-from ..errors import CatrustError
 
 log = logging.getLogger("catrust")
 
@@ -45,7 +45,7 @@ class MutualTLS:
     Peers must present a certificate from a CA in `ca.crt`; the minimum version comes from
     `CATRUST_SERVICE_MIN_TLS_VERSION`, else `KEDA_SERVICE_MIN_TLS_VERSION`, else TLS 1.3, and the
     TLS 1.2 suites from `CATRUST_SERVICE_TLS_CIPHERS`, else `KEDA_SERVICE_TLS_CIPHER_LIST`.
-    Raises CatrustError when the folder does not hold a usable set now.
+    Raises CertFolderError when the folder does not hold a usable set now.
     """
 
     def __init__(self, cert_dir: str | os.PathLike[str], *, min_version: ssl.TLSVersion | None = None) -> None:
@@ -117,11 +117,11 @@ class _Newest:
         files = certdir.read(self._dir)
         checked = inspect(files, datetime.now(timezone.utc))
         if checked.problems:
-            raise CatrustError(f"the certificates in {self._dir} are not usable: {'; '.join(checked.messages)}")
+            raise CertFolderError(f"the certificates in {self._dir} are not usable: {'; '.join(checked.messages)}")
         try:
             return self._build(checked)
         except (OSError, ssl.SSLError) as exc:  # the files changed again after the checks
-            raise CatrustError(f"cannot load the certificates in {files.folder}: {exc}") from None
+            raise CertFolderError(f"cannot load the certificates in {files.folder}: {exc}") from None
 
 
 def _context(checked: Inspection, protocol: int, min_version: ssl.TLSVersion, ciphers: str | None,

@@ -23,11 +23,11 @@ from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
 
+from ..errors import CertFolderError, ConfigError
 from . import folder as certdir
 from . import mint
 from .check import Inspection, dns_names, inspect, issued_by, key_matches, same_key
 from .folder import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY
-from ..errors import CatrustError, ConfigError
 
 log = logging.getLogger("catrust")
 
@@ -73,7 +73,7 @@ def ensure_cert_dir(cert_dir: str | os.PathLike[str], dns_names: Sequence[str] |
                     now: datetime | None = None) -> Rotation:
     """Make `cert_dir` hold a valid set (generate=True), or check the one someone provided (False).
 
-    `dns_names` defaults to the names in the current `tls.crt`. Raises CatrustError, naming the
+    `dns_names` defaults to the names in the current `tls.crt`. Raises CertFolderError, naming the
     file and the problem, when the set cannot be made or is invalid; the folder is then unchanged.
     """
     folder = os.fspath(cert_dir)
@@ -85,7 +85,7 @@ def ensure_cert_dir(cert_dir: str | os.PathLike[str], dns_names: Sequence[str] |
     try:
         os.makedirs(folder, mode=0o755, exist_ok=True)
     except OSError as exc:
-        raise CatrustError(f"cannot create the certificate folder {folder}: {exc.strerror}") from None
+        raise CertFolderError(f"cannot create the certificate folder {folder}: {exc.strerror}") from None
     current = inspect(certdir.read(folder), when, ca_key=True)
     plan = _plan(current, wanted, opts, when)
     if plan.reasons:
@@ -114,7 +114,7 @@ class _Plan:
 def _plan(current: Inspection, wanted: tuple[str, ...] | None, opts: CertOptions, now: datetime) -> _Plan:
     files = current.files
     if files.layout == "plain":
-        raise CatrustError(
+        raise CertFolderError(
             f"{files.cert_dir} holds certificate files catrust did not write (plain files, not links "
             f"through ..data): they are never overwritten. Use them with generation off, or give an empty folder")
     names = wanted or (tuple(dns_names(current.leaf)) if current.leaf else ())
@@ -128,7 +128,7 @@ def _plan(current: Inspection, wanted: tuple[str, ...] | None, opts: CertOptions
     ca, ca_key = current.ca, current.ca_key
     if ca is None or ca_key is None or not key_matches(ca_key, ca):
         problems = [*current.problems.get(CA_CRT, ()), *current.problems.get(CA_KEY, ())] or [f"{CA_KEY} is missing"]
-        raise CatrustError(f"cannot renew the certificates in {files.cert_dir}: {'; '.join(problems)}. "
+        raise CertFolderError(f"cannot renew the certificates in {files.cert_dir}: {'; '.join(problems)}. "
                            "To start over with a new CA, empty the folder (peers then need the new ca.crt)")
     left = ca.not_valid_after_utc - now
     if left <= timedelta(0):
@@ -184,7 +184,7 @@ def _check(folder: str, wanted: tuple[str, ...] | None, opts: CertOptions, now: 
     """Generation off: the set must be usable as it is; nothing is ever written."""
     current = inspect(certdir.read(folder), now, dns_names=wanted or ())
     if current.problems:
-        raise CatrustError(f"the certificates in {folder} are not usable: {'; '.join(current.messages)}")
+        raise CertFolderError(f"the certificates in {folder} are not usable: {'; '.join(current.messages)}")
     assert current.leaf is not None and current.ca is not None
     reasons = ["the certificates are valid (generation is off: nothing is written)"]
     if current.leaf.not_valid_after_utc - now < opts.renew_within:

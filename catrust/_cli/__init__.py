@@ -14,18 +14,19 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TextIO
 
 from .. import _options as settings
-from . import certs as cli_certs
-from .._process_trust import bundle_file_for
 from .._exported_env import format_json, format_sh, variables
-from ..errors import CatrustError, ConfigError
-from .._trust.model import Certificate, Rejection, printable
-from .._trust.reloader import Reloader
+from .._files import MAX_FILE_SIZE_SETTING
 from .._options import SYSTEM_MODES
+from .._process_trust import bundle_file_for
+from .._text import printable
+from .._trust.model import Certificate, Rejection
+from .._trust.reloader import Reloader
 from .._trust.store import Loader, TrustStore, describe
+from ..errors import CatrustError, ConfigError
+from . import certs as cli_certs
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 MAX_INTERVAL = 86400.0  # a day: a watcher checking less often is not watching (and Event.wait overflows near 1e9)
-MAX_FILE_SIZE = 1 << 30  # 1 GiB: far beyond any CA file, and every file is read into memory
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,8 +51,8 @@ def _file_size(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
-    if not 0 < value <= MAX_FILE_SIZE:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of bytes, at most {MAX_FILE_SIZE}")
+    if not 0 < value <= MAX_FILE_SIZE_SETTING:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of bytes, at most {MAX_FILE_SIZE_SETTING}")
     return value
 
 

@@ -21,11 +21,18 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .._certs import folder as certdir
 from .._certs import mint
-from .._certs.check import Inspection, PrivateKey, certificates, dns_names, inspect, key_matches
+from .._certs.check import (
+    Inspection,
+    PrivateKey,
+    certificates,
+    dns_names,
+    inspect,
+    key_matches,
+)
 from .._certs.folder import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY
-from ..errors import CatrustError, ConfigError
-from .._trust.model import name_text, printable
 from .._certs.rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
+from .._text import name_text, printable
+from ..errors import CatrustError, ConfigError
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 _DURATION = re.compile(r"(\d+)([dh])")

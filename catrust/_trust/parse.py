@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .model import Rejection, name_text
+from .._text import name_text
+from .model import Rejection
 
 _BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9][A-Z0-9 ]*)-----")
 _BOM = b"\xef\xbb\xbf"

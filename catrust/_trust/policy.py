@@ -16,11 +16,20 @@ from typing import TypeVar
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes as PublicKey
+from cryptography.hazmat.primitives.asymmetric import (
+    dsa,
+    ec,
+    ed448,
+    ed25519,
+    padding,
+    rsa,
+)
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificatePublicKeyTypes as PublicKey,
+)
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from .model import name_text
+from .._text import name_text
 from .names import same_name
 
 EXPIRY_WARNING = timedelta(days=30)

@@ -18,7 +18,8 @@ import os
 import time
 from collections.abc import Callable
 
-from .model import Certificate, Rejection, printable
+from .._text import printable
+from .model import Certificate, Rejection
 from .scan import Listing, list_folders
 from .store import FileKey, Files, Loader, TrustStore
 

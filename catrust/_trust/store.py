@@ -18,11 +18,13 @@ from typing import NamedTuple
 
 from .. import _context as context
 from .. import _options as settings
+from .._files import StatKey, Unread, read, write_atomic
+from .._text import printable
 from . import bundle, policy
 from . import system as system_roots
-from .model import Certificate, Duplicate, Rejection, printable
+from .model import Certificate, Duplicate, Rejection
 from .parse import notes, parse
-from .scan import Listing, StatKey, is_fresh, list_folders, read
+from .scan import Listing, is_fresh, list_folders
 
 log = logging.getLogger("catrust")
 
@@ -93,13 +95,13 @@ class TrustStore:
     def write_bundle(self, path: str | os.PathLike[str]) -> str:
         """Write the bundle atomically (mode 0644), leaving the file alone when nothing changed."""
         target = os.fspath(path)
-        bundle.write_atomic(target, self.pem().encode("ascii"))
+        write_atomic(target, self.pem().encode("ascii"))
         return target
 
     def write_custom_bundle(self, path: str | os.PathLike[str]) -> str:
         """Write only the custom CAs, for consumers that add them to roots of their own (Node)."""
         target = os.fspath(path)
-        bundle.write_atomic(target, bundle.render(self.custom).encode("ascii"))
+        write_atomic(target, bundle.render(self.custom).encode("ascii"))
         return target
 
     @property
@@ -241,8 +243,8 @@ class Loader:
     def _read_one(self, path: str, listed: StatKey | None, previous: _Cached | None, now: datetime) -> _Cached:
         """Read one entry; parse and judge it only if its bytes differ from what was cached for it."""
         source = read(path, self.max_file_size)
-        if isinstance(source, Rejection):  # tried again later: the failure may pass (EMFILE, EIO)
-            return _Cached(listed, None, (source,), recheck_at=now + UNREADABLE_RETRY)
+        if isinstance(source, Unread):  # tried again later: the failure may pass (EMFILE, EIO)
+            return _Cached(listed, None, (Rejection(path, source.reason),), recheck_at=now + UNREADABLE_RETRY)
         digest = hashlib.sha256(source.data).digest()
         if previous is not None and previous.digest == digest:
             return previous._replace(key=source.key, fresh=False)  # same bytes, new inode: no parsing

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 import certifi
 
+from .._files import MAX_SYSTEM_BUNDLE, Unread, read, starts_with
+from .._text import printable
 from .bundle import MARKER
-from .model import Certificate, Rejection, printable
+from .model import Certificate
 from .parse import parse
-from .scan import read, starts_with
 
 # Go's crypto/x509 root_linux.go lists, in its order.
 WELL_KNOWN_FILES = (
@@ -32,7 +33,6 @@ WELL_KNOWN_FILES = (
     "/etc/ssl/cert.pem",  # Alpine
 )
 WELL_KNOWN_DIRS = ("/etc/ssl/certs", "/etc/pki/tls/certs")
-_MAX_BUNDLE = 64 * 1024 * 1024  # Debian's is 0.2 MiB: a cap that no real system bundle reaches
 _HASH_LINK = re.compile(r"^[0-9a-f]{8}\.r?[0-9]+$")  # `openssl rehash` links point at files listed anyway
 
 
@@ -117,8 +117,8 @@ def _from_files(paths: list[str], source: str) -> SystemRoots:
     roots = SystemRoots(source=source)
     seen: dict[str, Certificate] = {}
     for path in paths:
-        result = read(path, _MAX_BUNDLE)
-        if isinstance(result, Rejection):
+        result = read(path, MAX_SYSTEM_BUNDLE)
+        if isinstance(result, Unread):
             roots.problems.append(f"{printable(path)} {result.reason}")
             continue
         if result.data.startswith(MARKER.encode()):  # in SSL_CERT_DIR, say: judged by policy or not at all

@@ -13,7 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from .._process_trust import default_store
-from ..errors import CatrustError
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     import httpx
@@ -73,7 +73,7 @@ def httpx_async_client(**kwargs: Any) -> httpx.AsyncClient:
 def _context(kwargs: dict[str, Any]) -> CurrentTrust:
     for name, why in _REFUSED.items():
         if name in kwargs:
-            raise CatrustError(f"httpx_client() does not take {name}=: {why}")
+            raise ConfigError(f"httpx_client() does not take {name}=: {why}")
     default_store()  # load now: an invalid setting raises here, not at the first request
     # httpcore sets ALPN on the context per connection: give HTTP/1.1-only and HTTP/2 clients
     # separate shared contexts so they never fight over it, and keep ssl_context() free of it.
