@@ -24,9 +24,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from catrust._options import Options
 from catrust._trust import scan
+from catrust._trust.loader import Loader
 from catrust._trust.reloader import Reloader
-from catrust._trust.store import Loader
 
 LAYOUTS = ("plain", "kubelet")
 
@@ -98,7 +99,7 @@ def measure(cas: list[bytes], layout: str, repeats: int, spare: bytes) -> Result
         write = writer(folder, layout)
         payload = {f"ca-{i:05}.pem": pem for i, pem in enumerate(cas)}
         write(payload)
-        follower = Reloader(Loader(folder, system="auto"))
+        follower = Reloader(Loader(Options.resolve(folder, system="auto")))
         follower.check()  # the first load, not measured
         time.sleep(scan.FRESH_NS / 1e9 + 0.1)  # until no file counts as just written
         follower.check()  # now every file is cached by its stat data

@@ -1,4 +1,4 @@
-"""Turn a set of trust anchors into a client `ssl.SSLContext`, configured once and then only shared."""
+"""SSL contexts configured once and then only shared: built from anchors and options here, frozen here."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hashlib
 import logging
 import ssl
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import FrozenContextError
@@ -24,26 +25,36 @@ _GUARDED_METHODS = ("load_cert_chain", "load_verify_locations", "load_default_ce
                     "_set_alpn_protocols", "set_psk_client_callback", "set_psk_server_callback")
 
 
-def build(ders: Sequence[bytes], *, min_version: ssl.TLSVersion, platform_store: bool = False,
-          alpn: Sequence[str] | None = None, ciphers: str | None = None,
-          server_name: str | None = None) -> ssl.SSLContext:
+@dataclass(frozen=True)
+class TLSOptions:
+    """Everything a client context is built from besides its anchors: options become a context in `build` only."""
+
+    min_version: ssl.TLSVersion
+    ciphers: str | None = None  # TLS 1.2 suites, OpenSSL syntax; already checked by _options
+    platform_store: bool = False  # macOS/Windows: verify through the OS store (truststore)
+    alpn: tuple[str, ...] = ()
+    server_name: str | None = None  # verify this name whatever the caller dials (Go's tls.Config.ServerName)
+
+
+def build(ders: Sequence[bytes], options: TLSOptions) -> ssl.SSLContext:
     """A verifying client context trusting exactly `ders` (plus the OS store where one exists).
 
     Explicit anchors rather than `create_default_context(cafile=…)`, which would *replace*
     the system roots. VERIFY_X509_PARTIAL_CHAIN makes every anchor count on its own, so an
-    intermediate whose root is absent works, as it does in Go's pool. With `server_name`, every
-    connection verifies that name whatever the caller passes, like Go's `tls.Config.ServerName`.
+    intermediate whose root is absent works, as it does in Go's pool. With a server name, every
+    connection verifies that name whatever the caller passes.
     """
-    ctx: ssl.SSLContext = _context_class(platform_store, server_name is not None)(ssl.PROTOCOL_TLS_CLIENT)
-    if server_name is not None:
-        ctx.catrust_server_name = server_name  # type: ignore[attr-defined]
-    if not platform_store:  # truststore verifies with the platform's own chain builder
+    pinned = options.server_name is not None
+    ctx: ssl.SSLContext = _context_class(options.platform_store, pinned)(ssl.PROTOCOL_TLS_CLIENT)
+    if options.server_name is not None:
+        ctx.catrust_server_name = options.server_name  # type: ignore[attr-defined]
+    if not options.platform_store:  # truststore verifies with the platform's own chain builder
         ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
-    ctx.minimum_version = min_version
-    if ciphers:
-        ctx.set_ciphers(ciphers)
-    if alpn:
-        ctx.set_alpn_protocols(list(alpn))
+    ctx.minimum_version = options.min_version
+    if options.ciphers:
+        ctx.set_ciphers(options.ciphers)
+    if options.alpn:
+        ctx.set_alpn_protocols(list(options.alpn))
     if ders:
         try:
             ctx.load_verify_locations(cadata=b"".join(ders))

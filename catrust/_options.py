@@ -1,4 +1,17 @@
-"""Settings from arguments and the environment; an invalid value is an error, never a silent default."""
+"""Settings from arguments and the environment; an invalid value is an error, never a silent default.
+
+The trust store's settings are resolved once into an `Options` and passed whole. The variables:
+
+    CATRUST_CA_DIRS                  the CA folders (os.pathsep-separated; default /custom/ca, KEDA's)
+    CATRUST_MAX_FILE_SIZE            the size cap for one CA file (default _files.MAX_FILE_SIZE)
+    CATRUST_RELOAD_INTERVAL          how often an access re-checks the folders (process-wide trust)
+    CATRUST_MIN_TLS_VERSION          else KEDA's KEDA_HTTP_MIN_TLS_VERSION (TLS12, TLS13)
+    CATRUST_TLS_CIPHERS              else KEDA's KEDA_HTTP_TLS_CIPHER_LIST (Go's names)
+    CATRUST_SERVICE_MIN_TLS_VERSION  else KEDA's KEDA_SERVICE_MIN_TLS_VERSION (component mutual TLS)
+    CATRUST_SERVICE_TLS_CIPHERS      else KEDA's KEDA_SERVICE_TLS_CIPHER_LIST
+
+catrust's own variables are strict; KEDA's are read the way KEDA reads them (see `_tls_version`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +21,7 @@ import os
 import re
 import ssl
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from ._files import MAX_FILE_SIZE
 from ._text import printable
@@ -27,8 +41,29 @@ _LEGACY = ("TLS 1.0 and 1.1 cannot be negotiated here: OpenSSL refuses them at i
            "every connection")
 
 
-def ca_dirs(given: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None,
-            env: Mapping[str, str] = os.environ) -> tuple[str, ...]:
+CaDirs = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the trust store loads, resolved once: every step gets this object, never loose arguments."""
+
+    ca_dirs: tuple[str, ...]
+    system: str  # one of SYSTEM_MODES
+    max_file_size: int
+    min_tls_version: ssl.TLSVersion
+    ciphers: str | None  # TLS 1.2 suites in OpenSSL syntax; None: OpenSSL's defaults
+
+    @classmethod
+    def resolve(cls, ca_dirs: CaDirs | None = None, *, system: str = "auto", max_file_size: int | None = None,
+                env: Mapping[str, str] = os.environ) -> Options:
+        """Arguments first, then the environment, then the defaults; raises ConfigError on an invalid value."""
+        return cls(ca_dirs=resolve_ca_dirs(ca_dirs, env), system=system_mode(system),
+                   max_file_size=resolve_max_file_size(max_file_size, env), min_tls_version=min_tls_version(env),
+                   ciphers=tls_ciphers(env))
+
+
+def resolve_ca_dirs(given: CaDirs | None, env: Mapping[str, str] = os.environ) -> tuple[str, ...]:
     """The argument, else `CATRUST_CA_DIRS` (split on os.pathsep), else KEDA's `/custom/ca`."""
     if given is not None:
         items = [given] if isinstance(given, (str, os.PathLike)) else list(given)
@@ -45,7 +80,7 @@ def system_mode(value: str) -> str:
     return value
 
 
-def max_file_size(given: int | None, env: Mapping[str, str] = os.environ) -> int:
+def resolve_max_file_size(given: int | None, env: Mapping[str, str] = os.environ) -> int:
     if given is not None:
         value, source = given, "max_file_size"
     elif env.get("CATRUST_MAX_FILE_SIZE"):

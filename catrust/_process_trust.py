@@ -19,8 +19,10 @@ from collections.abc import Callable
 
 from . import _options as settings
 from ._files import private_dir
+from ._options import Options
 from ._trust import reloader
-from ._trust.store import Loader, TrustStore
+from ._trust.loader import Loader
+from ._trust.store import TrustStore
 from .errors import CatrustError
 
 log = logging.getLogger("catrust")
@@ -143,7 +145,7 @@ def _first_load() -> TrustStore:
     with _check_lock:
         if _store is None:
             interval = settings.reload_interval()
-            follower = reloader.Reloader(Loader(), settle=reloader.SETTLE_SECONDS, clock=_clock)
+            follower = reloader.Reloader(Loader(Options.resolve()), settle=reloader.SETTLE_SECONDS, clock=_clock)
             first = follower.check()
             assert first is not None  # the first check always gives a store
             _reloader, _interval, _next_check = follower, interval, _clock() + interval
@@ -196,6 +198,6 @@ def _reset() -> None:
 
 
 def _source_name(loader: Loader) -> str:
-    parts = [*(os.path.abspath(d) for d in loader.ca_dirs), str(loader.max_file_size),
+    parts = [*(os.path.abspath(d) for d in loader.options.ca_dirs), str(loader.options.max_file_size),
              *(c.fingerprint for c in loader.roots.certificates)]
     return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:16]

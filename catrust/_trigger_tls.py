@@ -22,8 +22,9 @@ from . import _options as settings
 from ._context import freeze
 from ._files import MAX_FILE_SIZE, read_bytes
 from ._process_trust import default_store
-from ._trust.model import Rejection
-from ._trust.store import TrustStore, describe, judge_file
+from ._trust.judge import judge_file
+from ._trust.model import Rejection, describe
+from ._trust.store import TrustStore
 from .errors import ConfigError, FileError, KeyMaterialError
 
 log = logging.getLogger("catrust")

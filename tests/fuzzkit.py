@@ -28,9 +28,9 @@ from catrust import CatrustError, TrustStore, ensure_cert_dir, tls_context
 from catrust._certs import folder as certdir
 from catrust._certs.check import inspect
 from catrust._certs.folder import CertFiles
+from catrust._context import TLSOptions, build
 from catrust._trust import system as system_roots
-from catrust._context import build
-from catrust._trust.store import judge_file
+from catrust._trust.judge import judge_file
 
 _INTERESTING = (0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x7F, 0x80, 0x81, 0x82, 0x83, 0xA0, 0xA3, 0xFF)
 _LABELS = (b"CERTIFICATE", b"CERTIFICATE", b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE",
@@ -123,11 +123,10 @@ def _ca_folder(data: bytes, folder: Path) -> None:
 def _system_roots(data: bytes, folder: Path) -> None:
     path = folder / "fuzz.pem"
     roots = system_roots.load("os", {"SSL_CERT_FILE": str(path), "SSL_CERT_DIR": os.devnull})
-    build([c.der for c in roots.certificates], min_version=ssl.TLSVersion.TLSv1_2)
+    build([c.der for c in roots.certificates], TLSOptions(min_version=ssl.TLSVersion.TLSv1_2))
 
 
-_EMPTY = TrustStore(custom=[], system=[], rejected=[], duplicates=[], ca_dirs=[], missing_dirs=[],
-                    system_source="none")
+_EMPTY = TrustStore.load([], system="none")
 
 
 def _trigger_inputs(data: bytes, folder: Path) -> None:

@@ -49,7 +49,7 @@ def test_the_mutations_reach_the_hostile_cases(tmp_path: Path) -> None:
     from datetime import datetime, timezone
 
     from catrust._trust.model import Certificate
-    from catrust._trust.store import judge_file
+    from catrust._trust.judge import judge_file
 
     rng = random.Random(7)
     kinds = set()

@@ -81,8 +81,7 @@ def test_leaf_that_is_not_self_signed_is_a_pin_naming_its_issuer(ca_dir: Path, c
 def test_ca_whose_key_usage_forbids_signing_is_rejected_and_really_fails(ca_dir: Path) -> None:
     crippled = CA(key_usage=False)
     assert "no keyCertSign" in only_rejection(ca_dir, crippled.cert_pem)
-    ctx = TrustStore(custom=[], system=[], rejected=[], duplicates=[], ca_dirs=[], missing_dirs=[],
-                     system_source="none").new_context([der(crippled.cert)])  # what trusting it anyway would give
+    ctx = TrustStore.load([], system="none").new_context([der(crippled.cert)])  # what trusting it anyway would give
     with tls_server(crippled.issue()) as port, pytest.raises(ssl.SSLCertVerificationError):
         handshake(ctx, port)
 
@@ -184,8 +183,7 @@ def test_a_self_signed_certificate_that_openssl_would_treat_as_a_ca_is_rejected(
     """No basicConstraints but keyCertSign: OpenSSL lets it vouch for any host name."""
     cert_pem, holder = _self_signed(key_usage=True, bc=False)
     assert "treats it as a CA" in only_rejection(ca_dir, cert_pem)
-    anyone = TrustStore(custom=[], system=[], rejected=[], duplicates=[], ca_dirs=[], missing_dirs=[],
-                        system_source="none").new_context([x509.load_pem_x509_certificate(cert_pem).public_bytes(
+    anyone = TrustStore.load([], system="none").new_context([x509.load_pem_x509_certificate(cert_pem).public_bytes(
                             serialization.Encoding.DER)])
     with tls_server(holder.issue("vault.internal")) as port:
         handshake(anyone, port, "vault.internal")  # the danger, had it been trusted
@@ -239,8 +237,7 @@ def test_a_netscape_certificate_type_counts_as_a_ca_only_with_its_ca_bits(ca_dir
             .not_valid_after(NOW + timedelta(days=300)).add_extension(ns_type, critical=False)
             .sign(holder.key, hashes.SHA256()))
     holder.cert, holder.name = cert, name
-    trusting = TrustStore(custom=[], system=[], rejected=[], duplicates=[], ca_dirs=[], missing_dirs=[],
-                          system_source="none").new_context([der(cert)])  # what trusting it anyway would give
+    trusting = TrustStore.load([], system="none").new_context([der(cert)])  # what trusting it anyway would give
     with tls_server(holder.issue("vault.internal")) as port:
         if accepted:
             assert only_warnings(ca_dir, pem(cert)) == ()

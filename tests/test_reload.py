@@ -31,11 +31,12 @@ from tlsserver import handshake, tls_server
 
 import catrust
 import catrust._process_trust
+import catrust._trust.loader
 import catrust._trust.scan
-import catrust._trust.store
 from catrust import ConfigError
+from catrust._options import Options
+from catrust._trust.loader import Files, Loader
 from catrust._trust.reloader import SETTLE_SECONDS, Reloader
-from catrust._trust.store import Loader
 
 REPO = Path(__file__).resolve().parent.parent
 A, B, C = CA("reload a"), CA("reload b"), CA("reload c")
@@ -399,14 +400,14 @@ def test_only_changed_files_are_read_again(ca_dir: Path, monkeypatch: pytest.Mon
     for name in names:
         (ca_dir / name).write_bytes(A.cert_pem)
     reads: list[str] = []
-    real_read = catrust._trust.store.read
+    real_read = catrust._trust.loader.read
 
     def counting_read(path: str, max_size: int) -> object:
         reads.append(os.path.basename(path))
         return real_read(path, max_size)
 
-    monkeypatch.setattr(catrust._trust.store, "read", counting_read)
-    follower = Reloader(Loader(str(ca_dir), system="none"))
+    monkeypatch.setattr(catrust._trust.loader, "read", counting_read)
+    follower = Reloader(Loader(Options.resolve(str(ca_dir), system="none")))
     monkeypatch.setattr(catrust._trust.scan, "FRESH_NS", 10**18)  # every file counts as just written
     assert follower.check() is not None and sorted(reads) == names
     reads.clear()
@@ -423,14 +424,14 @@ def test_a_kubelet_update_judges_again_only_the_file_whose_bytes_changed(ca_dir:
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     publish(ca_dir, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
     judged: list[str] = []
-    real_judge = catrust._trust.store.judge_file
+    real_judge = catrust._trust.loader.judge_file
 
     def counting_judge(path: str, data: bytes, now: object) -> object:
         judged.append(os.path.basename(path))
         return real_judge(path, data, now)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(catrust._trust.store, "judge_file", counting_judge)
-    follower = Reloader(Loader(str(ca_dir), system="none"))
+    monkeypatch.setattr(catrust._trust.loader, "judge_file", counting_judge)
+    follower = Reloader(Loader(Options.resolve(str(ca_dir), system="none")))
     follower.check()
     judged.clear()
     publish(ca_dir, {"a.pem": A.cert_pem, "b.pem": C.cert_pem})  # every file gets a new inode
@@ -542,27 +543,32 @@ def test_a_read_that_fails_when_time_calls_for_a_new_verdict_keeps_the_old_one(
     """Same bytes, same stat data: one failed read (EMFILE, EIO) must not turn a trusted CA into a rejection."""
     from datetime import datetime, timedelta, timezone
 
-    import catrust._trust.store
+    import catrust._trust.loader
     from catrust._files import Unread
     from catrust._trust.policy import EXPIRY_WARNING
-    from catrust._trust.scan import list_folders
-    from catrust._trust.store import Loader
 
     boundary = datetime.now(timezone.utc) + timedelta(seconds=3)  # room for a loaded machine to judge it first
     ending = CA("ends in a month", not_after=boundary + EXPIRY_WARNING)
     (ca_dir / "ca.pem").write_bytes(ending.cert_pem)
-    loader = Loader(str(ca_dir), system="none")
-    files, _ = loader.verdicts(list_folders(loader.ca_dirs))
+    loader = Loader(Options.resolve(str(ca_dir), system="none"))
+    files = looked(loader)
     (before,) = files[(0, "ca.pem")]
     assert before.warnings == () and not loader.recheck_due()
     wait_until(loader.recheck_due)
-    real_read = catrust._trust.store.read
-    monkeypatch.setattr(catrust._trust.store, "UNREADABLE_RETRY", timedelta(0))
-    monkeypatch.setattr(catrust._trust.store, "read",
+    real_read = catrust._trust.loader.read
+    monkeypatch.setattr(catrust._trust.loader, "UNREADABLE_RETRY", timedelta(0))
+    monkeypatch.setattr(catrust._trust.loader, "read",
                         lambda path, size: Unread(path, "cannot be opened: Too many open files"))
-    files, _ = loader.verdicts(list_folders(loader.ca_dirs))
+    files = looked(loader)
     assert files[(0, "ca.pem")] == (before,)  # kept, and tried again at the next check
-    monkeypatch.setattr(catrust._trust.store, "read", real_read)
-    files, _ = loader.verdicts(list_folders(loader.ca_dirs))
+    monkeypatch.setattr(catrust._trust.loader, "read", real_read)
+    files = looked(loader)
     (after,) = files[(0, "ca.pem")]
     assert after.fingerprint == before.fingerprint and after.warnings and "expires on" in after.warnings[0]
+
+
+def looked(loader: Loader) -> Files:
+    """The verdicts of a look that must find something."""
+    look = loader.look()
+    assert look is not None
+    return look.files

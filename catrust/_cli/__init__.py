@@ -16,12 +16,13 @@ from typing import Any, NoReturn, TextIO
 from .. import _options as settings
 from .._exported_env import format_json, format_sh, variables
 from .._files import MAX_FILE_SIZE_SETTING
-from .._options import SYSTEM_MODES
+from .._options import SYSTEM_MODES, Options
 from .._process_trust import bundle_file_for
 from .._text import printable
-from .._trust.model import Certificate, Rejection
+from .._trust.loader import Loader
+from .._trust.model import Certificate, Rejection, describe
 from .._trust.reloader import Reloader
-from .._trust.store import Loader, TrustStore, describe
+from .._trust.store import TrustStore
 from ..errors import CatrustError, ConfigError
 from . import certs as cli_certs
 
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.needs_store:  # `certs`: one certificate folder, not the CA folders
             return int(args.command(args))
-        loader = Loader(args.ca_dir or None, system=args.system, max_file_size=args.max_file_size)
+        loader = Loader(Options.resolve(args.ca_dir or None, system=args.system, max_file_size=args.max_file_size))
         command: Callable[[Loader, argparse.Namespace], int] = args.command
         return command(loader, args)
     except ConfigError as exc:
@@ -136,7 +137,7 @@ def _log_to_stderr(level: int) -> None:
 
 
 def _bundle(loader: Loader, args: argparse.Namespace) -> int:
-    store = loader.load()
+    store = TrustStore.first_look(loader)
     sys.stdout.write(store.pem())
     sys.stdout.flush()
     _diagnostics(store, sys.stderr)
@@ -144,7 +145,7 @@ def _bundle(loader: Loader, args: argparse.Namespace) -> int:
 
 
 def _write(loader: Loader, args: argparse.Namespace) -> int:
-    store = loader.load()
+    store = TrustStore.first_look(loader)
     path = store.write_bundle(args.path)
     _diagnostics(store, sys.stderr)
     print(_wrote(path, store))
@@ -153,7 +154,7 @@ def _write(loader: Loader, args: argparse.Namespace) -> int:
 
 def _env(loader: Loader, args: argparse.Namespace) -> int:
     """The same files a process using catrust would point at, so children share what it trusts."""
-    store = loader.load()
+    store = TrustStore.first_look(loader)
     merged = store.write_bundle(bundle_file_for(loader))
     custom = store.write_custom_bundle(bundle_file_for(loader, "ca-custom")) if store.custom else None
     env = variables(merged, custom)
@@ -199,7 +200,7 @@ def _wrote(path: str, store: TrustStore) -> str:
 
 
 def _check(loader: Loader, args: argparse.Namespace) -> int:
-    store = loader.load()
+    store = TrustStore.first_look(loader)
     ok = not store.rejected and not store.missing_dirs
     if args.json:
         _print_json({"ok": ok, **_as_json(store, include_system=False)})
@@ -211,7 +212,7 @@ def _check(loader: Loader, args: argparse.Namespace) -> int:
 
 
 def _list(loader: Loader, args: argparse.Namespace) -> int:
-    store = loader.load()
+    store = TrustStore.first_look(loader)
     if args.json:
         _print_json(_as_json(store, include_system=True))
         return EXIT_OK

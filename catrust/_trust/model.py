@@ -59,3 +59,12 @@ class Duplicate:
     @property
     def where(self) -> str:
         return f"{printable(self.path)} #{self.block}"
+
+
+def describe(item: Rejection, *, with_path: bool = True) -> str:
+    """One line a person can act on: where, why, and which certificate."""
+    where = item.where if with_path else (f"#{item.block}" if item.block is not None else "")
+    text = f"{where}: {item.reason}" if where else item.reason
+    if item.subject or item.fingerprint:
+        text += f" [{item.subject or '?'}, sha256 {item.fingerprint or '?'}]"
+    return text

@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable
 
 from .._text import printable
+from .loader import FOLDER_ITSELF, FileKey, Files, Loader
 from .model import Certificate, Rejection
-from .scan import Listing, list_folders
-from .store import FileKey, Files, Loader, TrustStore
+from .store import TrustStore
 
 log = logging.getLogger("catrust")
 
@@ -41,8 +41,6 @@ class Reloader:
         self.store: TrustStore | None = None  # the trust in force
         self.generation = -1  # 0 for the first store, +1 for each applied change
         self._clock = clock
-        self._listing: Listing | None = None
-        self._complete = False
         self._seen: tuple[Files, tuple[str, ...]] = ({}, ())  # the files and missing folders last seen
         self._seen_since = 0.0
         self._applied: Files | None = None  # what the store in force was built from
@@ -51,19 +49,16 @@ class Reloader:
     def check(self) -> TrustStore | None:
         """Look at the folders; return the new store if the trust changed (the first call always does)."""
         now = self._clock()
-        listing = list_folders(self.loader.ca_dirs)
+        look = self.loader.look()
         new_state = False
-        if listing == self._listing and self._complete and not self.loader.recheck_due():
+        if look is None:
             if not self._holding:
                 return None  # the common case: stat data only, nothing read or parsed
         else:
-            files, self._complete = self.loader.verdicts(listing)
-            moved = listing != self._listing
-            self._listing = listing
-            seen = (files, tuple(listing.missing_dirs))
+            seen = (look.files, look.missing_dirs)
             if seen != self._seen or self._applied is None:
                 self._seen, self._seen_since, new_state = seen, now, True
-            elif moved:  # the same-looking state again, after files moved: it has not lasted, it recurred
+            elif look.moved:  # the same-looking state again, after files moved: it has not lasted, it recurred
                 self._seen_since = now
         return self._apply(now, new_state)
 
@@ -79,8 +74,8 @@ class Reloader:
         effective = {key: files.get(key, ()) + kept.get(key, ()) for key in files.keys() | kept.keys()}
         if effective == self._applied:
             return None
-        kept_from = {self.loader.ca_dirs[index] for index, _ in kept}
-        store = self.loader.build(effective, [d for d in missing if d not in kept_from])
+        kept_from = {self.loader.options.ca_dirs[key.folder] for key in kept}
+        store = TrustStore.merge(self.loader, effective, [d for d in missing if d not in kept_from])
         unchanged = self.store is not None and store.digest == self.store.digest
         self._applied = effective  # only once the store is built: a failure above is retried next check
         if unchanged:
@@ -105,26 +100,27 @@ class Reloader:
     def _log_kept(self, kept: dict[FileKey, tuple[Certificate, ...]], files: Files, missing: tuple[str, ...]) -> None:
         reasons: list[str] = []
         broken = False
-        for index, name in kept:
-            why, looks_broken = _why_gone(index, name, files, missing, self.loader.ca_dirs[index])
+        for key in kept:
+            folder = self.loader.options.ca_dirs[key.folder]
+            why, looks_broken = _why_gone(key, files, missing, folder)
             broken = broken or looks_broken
-            reasons.append(f"{printable(os.path.join(self.loader.ca_dirs[index], name))} ({why})")
+            reasons.append(f"{printable(os.path.join(folder, key.name))} ({why})")
         log.log(logging.WARNING if broken else logging.INFO,
                 "keeping %d CA(s) that the CA folders no longer provide until the folders have looked the same "
                 "for %g s, so that a half-finished update cannot remove trust: %s",
                 sum(len(c) for c in kept.values()), self.settle, "; ".join(reasons))
 
 
-def _why_gone(index: int, name: str, files: Files, missing: tuple[str, ...], folder: str) -> tuple[str, bool]:
+def _why_gone(key: FileKey, files: Files, missing: tuple[str, ...], folder: str) -> tuple[str, bool]:
     """Why a file's CAs are no longer provided, and whether that looks like a broken folder."""
     if folder in missing:
         return f"the folder {folder} is missing", True
-    problem = files.get((index, ""))
+    problem = files.get(FileKey(key.folder, FOLDER_ITSELF))
     if problem:
         return "; ".join(r.reason for r in problem if isinstance(r, Rejection)), True
-    if not any(key[0] == index for key in files):
+    if not any(other.folder == key.folder for other in files):
         return f"the folder {folder} is empty", True
-    rejections = [r.reason for r in files.get((index, name), ()) if isinstance(r, Rejection)]
+    rejections = [r.reason for r in files.get(key, ()) if isinstance(r, Rejection)]
     if rejections:
         return "; ".join(rejections), True
-    return ("the file is gone" if (index, name) not in files else "its certificates changed"), False
+    return ("the file is gone" if key not in files else "its certificates changed"), False
