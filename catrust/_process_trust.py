@@ -20,21 +20,17 @@ from collections.abc import Callable
 from . import _options as settings
 from ._files import private_dir
 from ._options import Options
-from ._trust import reloader
+from ._trust.bundle import BundleFile
 from ._trust.loader import Loader
+from ._trust.reloader import SETTLE_SECONDS, Reloader
 from ._trust.store import TrustStore
-from .errors import CatrustError
 
 log = logging.getLogger("catrust")
 
 _check_lock = threading.RLock()  # one check (with its bundle write and callbacks) at a time
-_reloader: reloader.Reloader | None = None
-_store: TrustStore | None = None  # the trust in force: read without a lock, replaced, never changed
-_generation = 0  # published after _store, so whoever sees a new number finds the new store
+_reloader: Reloader | None = None  # set once its first check is done; holds the store in force
 _interval = 0.0
 _next_check = 0.0
-_bundle_path: str | None = None
-_bundle_store: TrustStore | None = None  # whose bundle the file at _bundle_path holds
 _callbacks: list[Callable[[TrustStore], None]] = []
 _clock: Callable[[], float] = time.monotonic
 
@@ -44,13 +40,13 @@ def default_store() -> TrustStore:
 
     Re-checks the folders when `CATRUST_RELOAD_INTERVAL` seconds have passed since the last check.
     """
-    store = _store
-    if store is None:
+    follower = _reloader
+    if follower is None:
         return _first_load()
     if _interval and _clock() >= _next_check:
         check_quietly()
-        return _store or store
-    return store
+    assert follower.store is not None  # a reloader is published only once it holds a store
+    return follower.store
 
 
 def ssl_context() -> ssl.SSLContext:
@@ -69,13 +65,14 @@ def ca_bundle_path() -> str:
     folders, the size limit, the system roots), not after its content: the path stays the same
     while the trust changes, processes reading the same folders share it, and others never touch it.
     """
-    global _bundle_path, _bundle_store
     default_store()
     with _check_lock:
-        if _bundle_path is None:
-            assert _reloader is not None and _store is not None
-            _bundle_path, _bundle_store = _store.write_bundle(bundle_file_for(_reloader.loader)), _store
-        return _bundle_path
+        assert _reloader is not None and _reloader.store is not None
+        if _reloader.bundle is None:
+            bundle = BundleFile(bundle_file_for(_reloader.loader))
+            bundle.update(_reloader.store)  # raises when it cannot be written: tried again at the next call
+            _reloader.bundle = bundle  # from now on each check keeps it current
+        return _reloader.bundle.path
 
 
 def custom_bundle_path() -> str:
@@ -96,7 +93,7 @@ def bundle_file_for(loader: Loader, kind: str = "ca-bundle") -> str:
 def reload() -> bool:
     """Check the folders now; True when the trust changed (and `generation()` went up by one)."""
     with _check_lock:
-        if _store is None:
+        if _reloader is None:
             _first_load()
             return False
         return _check()
@@ -105,7 +102,8 @@ def reload() -> bool:
 def generation() -> int:
     """How many changes have been applied since the trust was first loaded (0 until the first)."""
     default_store()
-    return _generation
+    assert _reloader is not None
+    return _reloader.generation
 
 
 def on_change(callback: Callable[[TrustStore], None]) -> Callable[[], None]:
@@ -132,7 +130,7 @@ def check_quietly() -> None:
     if not _check_lock.acquire(blocking=False):
         return
     try:
-        if _store is not None:
+        if _reloader is not None:
             _check()
     except Exception:  # noqa: BLE001 - whoever happened to trigger it must not fail for it
         log.warning("checking the CA folders failed; the trust in force stays", exc_info=True)
@@ -141,30 +139,27 @@ def check_quietly() -> None:
 
 
 def _first_load() -> TrustStore:
-    global _reloader, _store, _interval, _next_check
+    global _reloader, _interval, _next_check
     with _check_lock:
-        if _store is None:
+        if _reloader is None:
             interval = settings.reload_interval()
-            follower = reloader.Reloader(Loader(Options.resolve()), settle=reloader.SETTLE_SECONDS, clock=_clock)
-            first = follower.check()
-            assert first is not None  # the first check always gives a store
-            _reloader, _interval, _next_check = follower, interval, _clock() + interval
-            _store = first
-        return _store
+            follower = Reloader(Loader(Options.resolve()), settle=SETTLE_SECONDS, clock=_clock)
+            follower.check()  # the first check always gives a store
+            _interval, _next_check = interval, _clock() + interval
+            _reloader = follower
+        assert _reloader.store is not None
+        return _reloader.store
 
 
 def _check() -> bool:
-    """With _check_lock held: check; on a change rewrite the bundle, swap the store, run callbacks."""
-    global _store, _generation, _next_check
+    """With _check_lock held: check (the reloader rewrites the bundle, then swaps the store); run callbacks."""
+    global _next_check
     assert _reloader is not None
     _next_check = _clock() + _interval
     new = _reloader.check()
-    _write_bundle()  # also retries a write that failed at an earlier check
     if new is None:
         return False
-    _store = new
-    _generation = _reloader.generation
-    log.info("the CA folders changed: trust generation %d in force", _generation)
+    log.info("the CA folders changed: trust generation %d in force", _reloader.generation)
     for callback in list(_callbacks):
         try:
             callback(new)
@@ -173,27 +168,11 @@ def _check() -> bool:
     return True
 
 
-def _write_bundle() -> None:
-    """Bring the bundle file, once someone asked for it, to the trust the reloader has in force."""
-    global _bundle_store
-    assert _reloader is not None
-    store = _reloader.store
-    if _bundle_path is None or store is None or store is _bundle_store:
-        return
-    try:
-        store.write_bundle(_bundle_path)
-    except CatrustError as exc:
-        log.warning("%s; it keeps the previous bundle, and the write is retried at the next check", exc)
-        return
-    _bundle_store = store
-
-
 def _reset() -> None:
     """Forget the process-wide trust and callbacks (tests start from a clean slate)."""
-    global _reloader, _store, _generation, _bundle_path, _bundle_store
+    global _reloader
     with _check_lock:
-        _reloader = _store = _bundle_path = _bundle_store = None
-        _generation = 0
+        _reloader = None
         _callbacks.clear()
 
 

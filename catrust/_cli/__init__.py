@@ -19,6 +19,7 @@ from .._files import MAX_FILE_SIZE_SETTING
 from .._options import SYSTEM_MODES, Options
 from .._process_trust import bundle_file_for
 from .._text import printable
+from .._trust.bundle import BundleFile
 from .._trust.loader import Loader
 from .._trust.model import Certificate, Rejection, describe
 from .._trust.reloader import Reloader
@@ -167,7 +168,8 @@ def _watch(loader: Loader, args: argparse.Namespace) -> int:
     """Sidecar: write the bundle, then rewrite it (atomically) on every applied change until signalled.
 
     One stdout line per write; the library's warnings (rejected files, CAs kept through a
-    half-finished update) on stderr. SIGTERM or SIGINT ends the loop between checks, exit 0.
+    half-finished update, a failed rewrite that keeps the previous bundle) on stderr. SIGTERM or
+    SIGINT ends the loop between checks, exit 0.
     """
     interval = settings.watch_interval(args.interval)
     if not args.verbose:
@@ -175,21 +177,14 @@ def _watch(loader: Loader, args: argparse.Namespace) -> int:
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
-    follower = Reloader(loader)
-    written: TrustStore | None = None
+    bundle = BundleFile(args.out)
+    follower = Reloader(loader, bundle=bundle)  # a first write that fails raises: a wrong path, not a passing problem
+    shown: TrustStore | None = None
     while True:
         follower.check()
-        store = follower.store
-        if store is not None and store is not written:
-            try:
-                store.write_bundle(args.out)
-            except CatrustError as exc:
-                if written is None:
-                    raise  # never written: a wrong path, not a passing problem
-                print(f"catrust: warning: {exc}; the file keeps the previous bundle, retrying", file=sys.stderr)
-            else:
-                written = store
-                print(f"generation {follower.generation}: {_wrote(args.out, store)}", flush=True)
+        if bundle.store is not None and bundle.store is not shown:
+            shown = bundle.store
+            print(f"generation {follower.generation}: {_wrote(args.out, shown)}", flush=True)
         if stopping.wait(interval):
             return EXIT_OK
 

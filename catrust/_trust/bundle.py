@@ -1,11 +1,20 @@
-"""The bundle file: the merged anchors as PEM, with `#` lines saying where each custom CA came from."""
+"""The bundle file: the merged anchors as PEM, with `#` lines saying where each custom CA came from,
+and the one piece of code that keeps such a file current (for the library and the sidecar alike)."""
 
 from __future__ import annotations
 
+import logging
 import ssl
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
+from ..errors import CatrustError
 from .model import Certificate
+
+if TYPE_CHECKING:
+    from .store import TrustStore
+
+log = logging.getLogger("catrust")
 
 MARKER = "# catrust bundle"
 
@@ -30,3 +39,30 @@ def render(certificates: Iterable[Certificate]) -> str:
 def _ascii(text: str) -> str:
     """Comment text is already one printable line; escape what is not ASCII so the bundle is plain ASCII."""
     return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
+class BundleFile:
+    """A bundle file kept at the trust in force: rewritten (atomically) for each new store.
+
+    The first write must succeed: it raises, since a path that was never written is a wrong path,
+    not a passing problem. A later failure is logged, the file keeps the previous bundle, and the
+    write is tried again at the next `update`.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.store: TrustStore | None = None  # the store whose bundle the file holds
+
+    def update(self, store: TrustStore) -> bool:
+        """Bring the file to `store`; True when it was written."""
+        if store is self.store:
+            return False
+        try:
+            store.write_bundle(self.path)
+        except CatrustError as exc:
+            if self.store is None:
+                raise
+            log.warning("%s; the file keeps the previous bundle, and the write is retried at the next check", exc)
+            return False
+        self.store = store
+        return True

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 
 from .._text import printable
+from .bundle import BundleFile
 from .loader import FOLDER_ITSELF, FileKey, Files, Loader
 from .model import Certificate, Rejection
 from .store import TrustStore
@@ -31,14 +32,17 @@ SETTLE_SECONDS = 2.0
 class Reloader:
     """Follows the folders of one Loader: each `check()` returns a new store when the trust changed.
 
-    Not thread-safe: one caller at a time (the process-wide default and the CLI each serialize).
+    `store` is the trust in force, and `bundle`, once set, a file kept at it: on a change the file is
+    rewritten first, then the new store put in force, so whoever sees the new store finds its bundle.
+    Not thread-safe: one caller at a time (the process-wide trust and the CLI each serialize).
     """
 
     def __init__(self, loader: Loader, *, settle: float = SETTLE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, bundle: BundleFile | None = None) -> None:
         self.loader = loader
         self.settle = settle
-        self.store: TrustStore | None = None  # the trust in force
+        self.bundle = bundle
+        self.store: TrustStore | None = None  # the trust in force: read without a lock, replaced, never changed
         self.generation = -1  # 0 for the first store, +1 for each applied change
         self._clock = clock
         self._seen: tuple[Files, tuple[str, ...]] = ({}, ())  # the files and missing folders last seen
@@ -48,6 +52,16 @@ class Reloader:
 
     def check(self) -> TrustStore | None:
         """Look at the folders; return the new store if the trust changed (the first call always does)."""
+        new = self._look()
+        current = new or self.store
+        if self.bundle is not None and current is not None:
+            self.bundle.update(current)  # first the file (a failed write is retried at every check)...
+        if new is not None:
+            self.store = new  # ...then the store in force, then its number
+            self.generation += 1
+        return new
+
+    def _look(self) -> TrustStore | None:
         now = self._clock()
         look = self.loader.look()
         new_state = False
@@ -80,8 +94,6 @@ class Reloader:
         self._applied = effective  # only once the store is built: a failure above is retried next check
         if unchanged:
             return None  # only rejections or warnings changed: the trust in force stays
-        self.store = store
-        self.generation += 1
         return store
 
     def _kept(self, files: Files) -> dict[FileKey, tuple[Certificate, ...]]:
