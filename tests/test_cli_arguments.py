@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_cli import run
 
-from catrust._files import MAX_FILE_SIZE_SETTING
 from catrust import _cli as cli
+from catrust._cli import arguments
+from catrust._files import MAX_FILE_SIZE_SETTING
 
 GEN = ("certs", "generate", "--cert-dir", "CERTS", "--dns-name", "svc")
 BAD = [
@@ -80,7 +81,7 @@ def test_any_interval_is_accepted_or_a_usage_error(text: str) -> None:
     code = parse("watch", "--out", "x", "--interval", text)
     assert code in (0, 2)
     if code == 0:
-        assert 0 < float(text) <= cli.MAX_INTERVAL
+        assert 0 < float(text) <= arguments.MAX_INTERVAL
 
 
 @settings(max_examples=150, deadline=None)

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 import os
-import re
-import sys
-from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from datetime import datetime, timezone
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -33,35 +30,32 @@ from .._certs.folder import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY
 from .._certs.rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
 from .._text import name_text, printable
 from ..errors import CatrustError, ConfigError
+from . import arguments
+from .output import EXIT_OK, EXIT_PROBLEMS, print_json, print_table
 
-EXIT_OK, EXIT_PROBLEMS = 0, 1
-_DURATION = re.compile(r"(\d+)([dh])")
-MAX_WITHIN = timedelta(days=36500)  # a century: more always renews, and timedelta overflows near 1e9 days
 _DEFAULTS = CertOptions()
-_P = TypeVar("_P", bound=argparse.ArgumentParser)  # the main parser's class, which its subparsers share
 
 
-def add_parser(commands: argparse._SubParsersAction[_P]) -> None:
+def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     """Register `certs` and its subcommands on the main parser."""
     certs = commands.add_parser("certs", help="generate, rotate and inspect component certificates (mutual TLS)")
-    certs.set_defaults(needs_store=False)
     sub = certs.add_subparsers(title="certs commands", metavar="COMMAND", required=True)
 
     generate = sub.add_parser("generate", help="create the CA and certificate when missing, renew them when due")
     _cert_dir(generate)
     names = generate.add_mutually_exclusive_group(required=True)
-    names.add_argument("--dns-name", action="append", type=nonempty, metavar="NAME",
+    names.add_argument("--dns-name", action="append", type=arguments.nonempty, metavar="NAME",
                        help="a name for the certificate (repeatable)")
-    names.add_argument("--service", type=nonempty, metavar="NAME",
+    names.add_argument("--service", type=arguments.nonempty, metavar="NAME",
                        help="a Kubernetes Service: its four DNS names (needs --namespace)")
-    generate.add_argument("--namespace", type=nonempty, metavar="NS")
-    generate.add_argument("--cluster-domain", type=nonempty, default="cluster.local", metavar="D",
+    generate.add_argument("--namespace", type=arguments.nonempty, metavar="NS")
+    generate.add_argument("--cluster-domain", type=arguments.nonempty, default="cluster.local", metavar="D",
                           help="the cluster's DNS domain (default: cluster.local)")
     generate.add_argument("--key-type", choices=mint.KEY_TYPES, default=_DEFAULTS.key_type,
                           help=f"key type for new keys (default: {_DEFAULTS.key_type}, as KEDA)")
-    generate.add_argument("--ca-common-name", type=_common_name, default=_DEFAULTS.ca_common_name, metavar="CN",
+    generate.add_argument("--ca-common-name", type=arguments.common_name, default=_DEFAULTS.ca_common_name, metavar="CN",
                           help=f"the CA's common name (default: {_DEFAULTS.ca_common_name})")
-    generate.add_argument("--ca-organization", type=_name_text, default=_DEFAULTS.ca_organization, metavar="O",
+    generate.add_argument("--ca-organization", type=arguments.name_text, default=_DEFAULTS.ca_organization, metavar="O",
                           help=f"the CA's and certificate's organization (default: {_DEFAULTS.ca_organization})")
     _within(generate)
     generate.set_defaults(command=_generate)
@@ -84,47 +78,14 @@ def add_parser(commands: argparse._SubParsersAction[_P]) -> None:
 
 
 def _cert_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cert-dir", required=True, type=nonempty, metavar="DIR",
+    parser.add_argument("--cert-dir", required=True, type=arguments.nonempty, metavar="DIR",
                         help="the certificate folder (KEDA: /certs)")
 
 
 def _within(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--within", type=_duration, default=_DEFAULTS.renew_within, metavar="DURATION",
+    parser.add_argument("--within", type=arguments.duration, default=_DEFAULTS.renew_within, metavar="DURATION",
                         help="renew the certificate when it expires within this long, e.g. 90d or 2160h "
                              "(default: 90d; more than its validity forces a renewal)")
-
-
-def _duration(text: str) -> timedelta:
-    match = _DURATION.fullmatch(text.strip())
-    if not match:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 90d or 2160h")
-    amount, unit = int(match.group(1)), match.group(2)
-    if amount > MAX_WITHIN.days * (1 if unit == "d" else 24):
-        raise argparse.ArgumentTypeError(f"{text!r} is longer than {MAX_WITHIN.days}d")
-    return timedelta(days=amount) if unit == "d" else timedelta(hours=amount)
-
-
-def nonempty(text: str) -> str:
-    """A path or name argument: an empty one is a mistake (an unset variable in a script, say)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("must not be empty")
-    return text
-
-
-def _name_text(text: str) -> str:
-    """Text that goes into a certificate name: not empty, and encodable (argv may hold undecodable bytes)."""
-    nonempty(text)
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        raise argparse.ArgumentTypeError("is not valid UTF-8 text") from None
-    return text
-
-
-def _common_name(text: str) -> str:
-    if len(_name_text(text)) > 64:  # X.509's upper bound for a common name
-        raise argparse.ArgumentTypeError("is longer than 64 characters")
-    return text
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -168,8 +129,7 @@ def _status(args: argparse.Namespace) -> int:
     checked = inspect(certdir.read(args.cert_dir), now, ca_key=True)
     report = _status_json(checked, now)
     if args.json:
-        json.dump(report, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        print_json(report)
     else:
         _print_status(report)
     return EXIT_OK if report["ok"] else EXIT_PROBLEMS
@@ -229,9 +189,7 @@ def _print_status(report: dict[str, Any]) -> None:
             owner = CA_CRT if entry["name"] == CA_KEY else TLS_CRT
             verdict = f"matches {owner}" if entry["matches"] else f"DOES NOT match {owner}"
             rows.append((entry["name"], f"{entry['key_type'] or 'unreadable key'}, {verdict}", "", "", ""))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print_table(rows)
     for problem in report["problems"]:
         print(f"problem: {problem}")
     if report["ok"]:
