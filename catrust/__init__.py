@@ -32,7 +32,7 @@ from ._trigger_tls import HTTP11, tls_context
 from ._trust.model import Certificate, Duplicate, Rejection
 from ._trust.store import TrustStore
 from ._watcher import watch
-from .clients._httpx import httpx_async_client, httpx_client
+from .clients import httpx_async_client, httpx_client
 from .errors import (
     CatrustError,
     CertFolderError,

@@ -57,9 +57,9 @@ def tls_context(*, ca: Material | None = None, cert: Material | None = None, key
     version = settings.tls_version(min_version) if min_version is not None else None
     if key is not None and cert is None:
         raise ConfigError("a client key was given without its certificate (cert=)")
-    ca_data = _read(ca, "ca") if ca is not None else None
-    cert_data = _read(cert, "cert") if cert is not None else None
-    key_data = _read(key, "key") if key is not None else None
+    ca_data = read_material(ca, "ca") if ca is not None else None
+    cert_data = read_material(cert, "cert") if cert is not None else None
+    key_data = read_material(key, "key") if key is not None else None
     alpn = tuple(alpn)
     cache_key = hashlib.sha256(repr((ca_data, cert_data, key_data, password, server_name, version, unsafe, alpn))
                                .encode()).hexdigest()
@@ -123,7 +123,7 @@ def _judge_ca(data: bytes) -> list[bytes]:
     return accepted
 
 
-def _read(material: Material, name: str) -> bytes:
+def read_material(material: Material, name: str) -> bytes:
     """Inline PEM (str or bytes) is used as is; anything else is a path to read, without ever blocking.
 
     A value that names no existing file is never echoed: it may be key material that lost its

@@ -161,16 +161,25 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
     left = cert.not_valid_after_utc - now
     if left < EXPIRY_WARNING:
         warnings.append(f"expires on {_day(cert.not_valid_after_utc)}, in {left.days} days")
-    if v1 and is_ca:
-        warnings.append(f"is an X.509 v1 certificate, which OpenSSL treats as a CA: {_STRICT}")
-    if ext.constraints is not None and is_ca:
-        if not ext.constraints_critical:
-            warnings.append(f"basicConstraints is not marked critical: {_STRICT}")
-        if ext.usage is None:
-            warnings.append(f"has no keyUsage extension (keyCertSign): {_STRICT}")
-        if ext.ski is None:
-            warnings.append(f"has no Subject Key Identifier: {_STRICT}")
+    if is_ca:
+        warnings += _strict_mode_warnings(ext, v1)
     return Verdict(None, tuple(warnings))
+
+
+def _strict_mode_warnings(ext: _Extensions, v1: bool) -> list[str]:
+    """What Python 3.13's VERIFY_X509_STRICT (on in `ssl.create_default_context()`) refuses in a CA
+    that plain OpenSSL accepts: worth a warning, since programs given the bundle file may be strict."""
+    if v1:
+        return [f"is an X.509 v1 certificate, which OpenSSL treats as a CA: {_STRICT}"]
+    found = []
+    if ext.constraints is not None:
+        if not ext.constraints_critical:
+            found.append(f"basicConstraints is not marked critical: {_STRICT}")
+        if ext.usage is None:
+            found.append(f"has no keyUsage extension (keyCertSign): {_STRICT}")
+        if ext.ski is None:
+            found.append(f"has no Subject Key Identifier: {_STRICT}")
+    return found
 
 
 def _read_extensions(extensions: x509.Extensions) -> _Extensions:
