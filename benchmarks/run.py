@@ -27,14 +27,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))  # certkit: the test CA maker
+sys.path.insert(0, str(HERE.parent))  # the repository: tests.support.certkit, the test CA maker
 sys.path.insert(0, str(HERE))  # reload_check
 
 import httpx  # noqa: E402
-from certkit import CA  # noqa: E402
 
 import catrust  # noqa: E402
 from catrust import TrustStore  # noqa: E402
+from tests.support.certkit import CA  # noqa: E402
 
 
 @dataclass

@@ -1,17 +1,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from certkit import CA  # noqa: E402
-
-import catrust._process_trust  # noqa: E402
+import catrust._process_trust
+from tests.support.certkit import CA
 
 
 @pytest.fixture(autouse=True)

@@ -10,19 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from certkit import CA, NOW, key_pem
+
+from tests.support.certkit import CA, NOW, key_pem
+from tests.support.cli import run
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures" / "ca"
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CATRUST_")}
-    full_env.update(env or {})
-    result = subprocess.run([sys.executable, "-m", "catrust", *args], capture_output=True, text=True,
-                            env=full_env, timeout=60, cwd=REPO)
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
 
 
 @pytest.fixture

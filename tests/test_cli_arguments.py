@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_cli import run
 
 from catrust import _cli as cli
 from catrust._cli import arguments
 from catrust._files import MAX_FILE_SIZE_SETTING
+from tests.support.cli import run
 
 GEN = ("certs", "generate", "--cert-dir", "CERTS", "--dns-name", "svc")
 BAD = [

@@ -17,15 +17,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from certkit import CA, NOW, Leaf, der, new_key
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from derkit import as_version, split, tlv
-from mtlsserver import connect, mtls_server
-from tlsserver import handshake, tls_server
 
 from catrust import TrustStore
+from tests.support.certkit import CA, NOW, Leaf, der, new_key
+from tests.support.derkit import as_version, split, tlv
+from tests.support.mtlsserver import connect, mtls_server
+from tests.support.tlsserver import handshake, tls_server
 
 Extra = Sequence[tuple[x509.ExtensionType, bool]]
 _OID = x509.ObjectIdentifier

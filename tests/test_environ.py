@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from certkit import CA
-from servers import IN_CI
-from tlsserver import handshake, tls_server
 
 import catrust
 from catrust import ConfigError, TrustStore
 from catrust._exported_env import MERGED_BUNDLE_VARS
+from tests.support.certkit import CA
+from tests.support.servers import IN_CI
+from tests.support.tlsserver import handshake, tls_server
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -88,7 +88,7 @@ def test_kedas_go_cipher_names(monkeypatch: pytest.MonkeyPatch, ca: CA, ca_dir: 
     tls12 = {c["name"] for c in ctx.get_ciphers() if c["protocol"] == "TLSv1.2"}
     assert tls12 == {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256"}
     leaf = ca.issue()
-    from tlsserver import server_context
+    from tests.support.tlsserver import server_context
 
     server = server_context(leaf)
     server.maximum_version = ssl.TLSVersion.TLSv1_2

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from certkit import CA
-from servers import sdk
-from tlsserver import handshake, tls_server
 
 import catrust
 from catrust import CatrustError, TrustStore, clients
+from tests.support.certkit import CA
+from tests.support.servers import sdk
+from tests.support.tlsserver import handshake, tls_server
 
 
 @pytest.fixture

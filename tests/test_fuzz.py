@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fuzzkit import one_input, seeds, through_every_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.support.fuzzkit import one_input, seeds, through_every_path
 
 POOL = seeds()
 EXAMPLES = int(os.environ.get("CATRUST_FUZZ_EXAMPLES", "300"))
@@ -48,8 +49,8 @@ def test_the_mutations_reach_the_hostile_cases(tmp_path: Path) -> None:
     """Guard the guard: the generator must produce inputs that get each kind of verdict."""
     from datetime import datetime, timezone
 
-    from catrust._trust.model import Certificate
     from catrust._trust.judge import judge_file
+    from catrust._trust.model import Certificate
 
     rng = random.Random(7)
     kinds = set()

@@ -7,10 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from certkit import CA, NOW, Leaf, der, pem, self_signed_leaf
-from tlsserver import handshake, server_context, tls_server
 
 from catrust import ConfigError, TrustStore
+from tests.support.certkit import CA, NOW, Leaf, der, pem, self_signed_leaf
+from tests.support.tlsserver import handshake, server_context, tls_server
 
 
 def context_for(ca_dir: Path, system: str = "none") -> ssl.SSLContext:

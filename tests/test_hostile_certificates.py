@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from certkit import CA, der
 from cryptography import x509
-from hostilecerts import HOSTILE as BUILDERS
-from hostilecerts import WARNED
-from tlsserver import handshake, tls_server
 
 from catrust import TrustStore
+from tests.support.certkit import CA, der
+from tests.support.hostilecerts import HOSTILE as BUILDERS
+from tests.support.hostilecerts import WARNED
+from tests.support.tlsserver import handshake, tls_server
 
 HOSTILE = {name: build() for name, build in BUILDERS.items()}
 REFUSED = [name for name in HOSTILE if name not in WARNED]

@@ -10,14 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from certkit import CA, NOW, pem
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
-from tlsserver import handshake, tls_server
 
 import catrust
 from catrust import TrustStore
+from tests.support.certkit import CA, NOW, pem
+from tests.support.tlsserver import handshake, tls_server
 
 REPO = Path(__file__).resolve().parent.parent
 

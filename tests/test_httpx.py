@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from certkit import CA
-from tlsserver import tls_server
 
 import catrust
 from catrust import CatrustError
+from tests.support.certkit import CA
+from tests.support.tlsserver import tls_server
 
 
 @pytest.fixture

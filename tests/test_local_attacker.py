@@ -16,13 +16,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from certdirkit import FAST, NAMES
-from certkit import CA
-from servers import missing
 
-from catrust import CatrustError, MutualTLS, ensure_cert_dir
-from catrust import _files
+from catrust import CatrustError, MutualTLS, _files, ensure_cert_dir
 from catrust._certs import folder as certdir
+from tests.support.certdirkit import FAST, NAMES
+from tests.support.certkit import CA
+from tests.support.servers import missing
 
 VICTIM = 65534  # nobody
 ATTACKER = 4242

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from certkit import CA
 
 from catrust import CatrustError, TrustStore, tls_context
 from catrust._files import write_atomic
+from tests.support.certkit import CA
 
 
 def finishes(action: Callable[[], object], timeout: float = 20) -> BaseException | None:

@@ -13,11 +13,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from certkit import CA, NOW, key_pem
-from tlsserver import handshake, tls_server
 
 import catrust
 from catrust import CatrustError, TrustStore
+from tests.support.certkit import CA, NOW, key_pem
+from tests.support.tlsserver import handshake, tls_server
 
 
 @pytest.fixture

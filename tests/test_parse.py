@@ -7,10 +7,10 @@ import logging
 from pathlib import Path
 
 import pytest
-from certkit import CA, der, key_pem, new_key
 
 from catrust import TrustStore
 from catrust._trust.parse import parse
+from tests.support.certkit import CA, der, key_pem, new_key
 
 
 def load(ca_dir: Path) -> TrustStore:

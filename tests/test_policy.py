@@ -10,12 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from certkit import CA, NOW, der, key_pem, pem, self_signed_leaf
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from tlsserver import handshake, tls_server
 
 from catrust import TrustStore
+from tests.support.certkit import CA, NOW, der, key_pem, pem, self_signed_leaf
+from tests.support.tlsserver import handshake, tls_server
 
 
 def load(ca_dir: Path) -> TrustStore:
@@ -200,7 +200,7 @@ def test_a_legacy_v1_root_is_a_ca_with_a_warning(ca_dir: Path, tmp_path: Path) -
     """cryptography cannot make a v1 certificate; OpenSSL's command line makes one without extensions."""
     openssl = shutil.which("openssl")
     if not openssl:
-        from servers import missing
+        from tests.support.servers import missing
         missing("openssl", "install the openssl package")
     holder = CA()
     key = tmp_path / "key.pem"

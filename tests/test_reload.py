@@ -24,10 +24,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from certkit import CA
-from hostilecerts import tls_feature_unknown
-from kubelet import edit, publish
-from tlsserver import handshake, tls_server
 
 import catrust
 import catrust._process_trust
@@ -37,6 +33,10 @@ from catrust import ConfigError
 from catrust._options import Options
 from catrust._trust.loader import Files, Loader
 from catrust._trust.reloader import SETTLE_SECONDS, Reloader
+from tests.support.certkit import CA
+from tests.support.hostilecerts import tls_feature_unknown
+from tests.support.kubelet import edit, publish
+from tests.support.tlsserver import handshake, tls_server
 
 REPO = Path(__file__).resolve().parent.parent
 A, B, C = CA("reload a"), CA("reload b"), CA("reload c")

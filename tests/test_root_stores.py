@@ -51,7 +51,7 @@ def split_into(folder: Path, bundle: str) -> int:
 def test_every_valid_root_of_a_real_store_is_accepted(ca_dir: Path, store: str) -> None:
     bundle = STORES[store]
     if bundle is None or not os.path.isfile(bundle):
-        from servers import missing
+        from tests.support.servers import missing
         missing(f"the {store} root store", "install ca-certificates and the test extras")
     assert bundle is not None
     count = split_into(ca_dir, bundle)
@@ -73,7 +73,7 @@ def test_debians_one_file_per_root_folder_as_it_ships(tmp_path: Path) -> None:
     """/usr/share/ca-certificates/mozilla: the files update-ca-certificates reads, SHA-1 roots among them."""
     files = sorted(glob.glob("/usr/share/ca-certificates/mozilla/*.crt"))
     if not files:
-        from servers import missing
+        from tests.support.servers import missing
         missing("Debian's ca-certificates", "apt-get install ca-certificates")
     loaded = TrustStore.load("/usr/share/ca-certificates/mozilla", system="none")
     sha1 = [c for c in loaded.custom if b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x05" in c.der[:600]]

@@ -8,9 +8,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from certkit import CA, der, key_pem, pem
 
 from catrust import TrustStore
+from tests.support.certkit import CA, der, key_pem, pem
 
 
 def load(*dirs: Path, **kwargs: object) -> TrustStore:

@@ -9,13 +9,20 @@ from pathlib import Path
 
 import certifi
 import pytest
-from certkit import CA, Leaf
-from servers import (grpc_echo_server, moto_https_server, nats_server, postgres_server, rabbitmq_server,
-                     redis_server, sdk)
-from tlsserver import tls_server
 
 import catrust
 from catrust import clients
+from tests.support.certkit import CA, Leaf
+from tests.support.servers import (
+    grpc_echo_server,
+    moto_https_server,
+    nats_server,
+    postgres_server,
+    rabbitmq_server,
+    redis_server,
+    sdk,
+)
+from tests.support.tlsserver import tls_server
 
 
 @pytest.fixture
@@ -77,9 +84,10 @@ def test_aiohttp(trusted: CA) -> None:
 
 def test_websockets(trusted: CA) -> None:
     sdk("websockets")
-    from tlsserver import server_context
     from websockets.sync.client import connect
     from websockets.sync.server import serve
+
+    from tests.support.tlsserver import server_context
 
     def echo(ws: object) -> None:
         for message in ws:  # type: ignore[attr-defined]

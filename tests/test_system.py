@@ -9,11 +9,11 @@ from pathlib import Path
 
 import certifi
 import pytest
-from certkit import CA
-from tlsserver import handshake, tls_server
 
 from catrust import ConfigError, TrustStore
 from catrust._trust import system as system_roots
+from tests.support.certkit import CA
+from tests.support.tlsserver import handshake, tls_server
 
 
 def test_none_and_certifi(tmp_path: Path) -> None:
@@ -31,7 +31,7 @@ def test_unknown_mode_is_a_config_error() -> None:
 def test_auto_reads_the_os_bundle_like_go(monkeypatch: pytest.MonkeyPatch) -> None:
     found = [f for f in system_roots.WELL_KNOWN_FILES if Path(f).is_file()]
     if not found:
-        from servers import missing
+        from tests.support.servers import missing
         missing("an operating-system CA bundle", "install the ca-certificates package")
     store = TrustStore.load([], system="auto")
     assert store.system and "certifi" not in store.system_source

@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from certdirkit import FAST, NAMES
-from certkit import CA
-from mtlsserver import connect, mtls_server
-from tlsserver import handshake, serving, tls_server
 
 from catrust import ConfigError, MutualTLS, TrustStore, ensure_cert_dir, tls_context
 from catrust import _options as settings
+from tests.support.certdirkit import FAST, NAMES
+from tests.support.certkit import CA
+from tests.support.mtlsserver import connect, mtls_server
+from tests.support.tlsserver import handshake, serving, tls_server
 
 
 @pytest.fixture

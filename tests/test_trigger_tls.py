@@ -12,13 +12,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from certkit import CA, NOW, Key, Leaf, key_pem, new_key
 from cryptography.hazmat.primitives import serialization
-from hostilecerts import pem_block
-from tlsserver import handshake, server_context, tls_server
 
 import catrust
 from catrust import CatrustError, ConfigError, TrustStore, parse_bool, tls_context
+from tests.support.certkit import CA, NOW, Key, Leaf, key_pem, new_key
+from tests.support.hostilecerts import pem_block
+from tests.support.tlsserver import handshake, server_context, tls_server
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_extra_ca_from_a_path_and_cached_by_inputs(store: TrustStore, tmp_path: 
 
 
 def test_refused_extra_ca_is_a_clear_error(store: TrustStore, ca: CA) -> None:
-    from certkit import pem
+    from tests.support.certkit import pem
 
     expired = CA("expired trigger CA", not_before=NOW - timedelta(days=90), not_after=NOW - timedelta(days=1))
     with pytest.raises(CatrustError, match="trigger's CA was refused.*expired on"):
@@ -202,17 +202,16 @@ def test_http_clients_take_a_per_trigger_context_built_with_their_alpn(store: Tr
 
 def test_an_encrypted_key_in_the_certificate_file_never_prompts(tmp_path: Path) -> None:
     """OpenSSL asks the terminal for a pass phrase when it meets an encrypted key with no callback."""
+    leaf = CA("prompt").issue("client")
+    encrypted = leaf.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.BestAvailableEncryption(b"pw"))
+    (tmp_path / "client.pem").write_bytes(leaf.chain_pem + encrypted)
     script = tmp_path / "prompt.py"
     script.write_text(f"""
-import sys
-sys.path.insert(0, {os.path.dirname(__file__)!r})
-from certkit import CA
-from cryptography.hazmat.primitives import serialization as s
+from pathlib import Path
 from catrust import CatrustError, TrustStore, tls_context
-leaf = CA("prompt").issue("client")
-encrypted = leaf.key.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.BestAvailableEncryption(b"pw"))
 try:
-    tls_context(cert=leaf.chain_pem + encrypted, store=TrustStore.load([], system="none"))
+    tls_context(cert=Path({str(tmp_path / "client.pem")!r}).read_bytes(), store=TrustStore.load([], system="none"))
 except CatrustError as exc:
     print("CatrustError:", exc)
 """)

@@ -8,7 +8,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from tlsserver import serving
+from tests.support.tlsserver import serving
 
 
 def mtls_server(ctx: ssl.SSLContext) -> contextlib.AbstractContextManager[int]:

@@ -8,14 +8,20 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from certdirkit import FAST, NAMES, certs, generated, plain_copy, sha
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from catrust import CatrustError, CertOptions, ConfigError, ensure_cert_dir, service_dns_names
+from catrust import (
+    CatrustError,
+    CertOptions,
+    ConfigError,
+    ensure_cert_dir,
+    service_dns_names,
+)
 from catrust._certs.check import inspect, issued_by, same_key
 from catrust._certs.folder import read
+from tests.support.certdirkit import FAST, NAMES, certs, generated, plain_copy, sha
 
 DAY = timedelta(days=1)
 

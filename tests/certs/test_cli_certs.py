@@ -8,8 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
-from certdirkit import generated, plain_copy
-from test_cli import run
+
+from tests.support.certdirkit import generated, plain_copy
+from tests.support.cli import run
 
 
 def key_bodies(folder: Path) -> list[str]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import re
 
-from certkit import CA
-from hostilecerts import HOSTILE, pem_block
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_hostile_certdir import BASE, drive
 
 from catrust import CatrustError, TrustStore, tls_context
+from tests.support.certdirkit import BASE, drive
+from tests.support.certkit import CA
+from tests.support.hostilecerts import HOSTILE, pem_block
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----(.*?)-----END \1-----", re.DOTALL)

@@ -20,9 +20,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import certifi
-from certdirkit import FAST, NAMES
-from certkit import CA, der, self_signed_leaf
-from hostilecerts import HOSTILE
 
 from catrust import CatrustError, TrustStore, ensure_cert_dir, tls_context
 from catrust._certs import folder as certdir
@@ -31,6 +28,9 @@ from catrust._certs.folder import CertFiles
 from catrust._context import TLSOptions, build
 from catrust._trust import system as system_roots
 from catrust._trust.judge import judge_file
+from tests.support.certdirkit import FAST, NAMES
+from tests.support.certkit import CA, der, self_signed_leaf
+from tests.support.hostilecerts import HOSTILE
 
 _INTERESTING = (0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x7F, 0x80, 0x81, 0x82, 0x83, 0xA0, 0xA3, 0xFF)
 _LABELS = (b"CERTIFICATE", b"CERTIFICATE", b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE",

@@ -10,12 +10,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from certdirkit import FAST, LEAF_DUE, NAMES, generated
 
 from catrust import CatrustError, ensure_cert_dir
-from catrust._files import write_atomic
 from catrust._certs.check import inspect, key_matches
 from catrust._certs.folder import publish, read
+from catrust._files import write_atomic
+from tests.support.certdirkit import FAST, LEAF_DUE, NAMES, generated
 
 
 def generations(folder: Path) -> list[str]:

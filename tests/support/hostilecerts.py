@@ -12,12 +12,13 @@ import ipaddress
 from collections.abc import Callable
 from datetime import timedelta
 
-from certkit import NOW
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from derkit import resign
+
+from tests.support.certkit import NOW
+from tests.support.derkit import resign
 
 _KEY = ec.generate_private_key(ec.SECP256R1())
 _MARK = "catrust-hostile-marker"

@@ -12,10 +12,17 @@ import threading
 from pathlib import Path
 
 import pytest
-from certdirkit import CA_DUE, LEAF_DUE, NAMES, generated, leaf_sha, plain_copy
-from mtlsserver import Seen, connect, mtls_server
 
 from catrust import CatrustError, ConfigError, MutualTLS, ensure_cert_dir
+from tests.support.certdirkit import (
+    CA_DUE,
+    LEAF_DUE,
+    NAMES,
+    generated,
+    leaf_sha,
+    plain_copy,
+)
+from tests.support.mtlsserver import Seen, connect, mtls_server
 
 
 def client_with(trust: Path, cert_from: Path | None) -> ssl.SSLContext:
@@ -276,7 +283,8 @@ def test_the_shared_contexts_are_frozen(certs: Path) -> None:
 def test_a_key_is_read_by_content_whatever_its_label(tmp_path: Path) -> None:
     """SEC1 content under a "PRIVATE KEY" label, as KEDA accepts: status and handshakes agree."""
     from cryptography.hazmat.primitives import serialization
-    from hostilecerts import pem_block
+
+    from tests.support.hostilecerts import pem_block
 
     byo = plain_copy(generated(tmp_path / "gen"), tmp_path / "byo")
     key = serialization.load_pem_private_key((byo / "tls.key").read_bytes(), None)

@@ -21,7 +21,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from certkit import Leaf, pem
+
+from tests.support.certkit import Leaf, pem
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
@@ -252,11 +253,12 @@ def grpc_echo_server(leaf: Leaf, client_ca_pem: bytes | None = None) -> Iterator
 def moto_https_server(leaf: Leaf) -> Iterator[int]:
     """moto's AWS emulator (the same app as `moto_server`) behind TLS, for boto3."""
     sdk("moto")
+    import threading
+
     from moto.server import DomainDispatcherApplication, create_backend_app
-    from tlsserver import server_context
     from werkzeug.serving import make_server
 
-    import threading
+    from tests.support.tlsserver import server_context
 
     ctx = server_context(leaf)
     ctx.set_alpn_protocols(["http/1.1"])

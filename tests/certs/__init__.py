@@ -1,0 +1,1 @@
+"""Component certificates: the folder, checks, rotation, mutual TLS and the certs commands."""
