@@ -48,16 +48,32 @@ def make_cas(count: int) -> list[bytes]:
     pems = []
     for i in range(count):
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"benchmark CA {i}")])
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
-                                             key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                             key_cert_sign=True, crl_sign=True, encipher_only=False,
-                                             decipher_only=False), critical=True)
-                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-                .sign(key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=False,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
         pems.append(cert.public_bytes(serialization.Encoding.PEM))
     return pems
 
@@ -130,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     files, repeats = (20, 1) if args.quick else (args.files, args.repeats)
     cas = make_cas(files + 1)
     results = [measure(cas[:files], layout, repeats, spare=cas[files]) for layout in LAYOUTS]
-    print(f"catrust reload check: {files} CA files, median of {repeats} "
-          f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {datetime.now():%Y-%m-%d})")
+    print(
+        f"catrust reload check: {files} CA files, median of {repeats} "
+        f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {datetime.now():%Y-%m-%d})"
+    )
     print(f"{'layout':<10}{'no change':>12}{'one file changed':>20}")
     for r in results:
         print(f"{r.layout:<10}{r.no_change_ms:>9.2f} ms{r.one_changed_ms:>17.2f} ms")

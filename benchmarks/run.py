@@ -70,12 +70,15 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
 
 def command_time(cmd: list[str], repeat: int, env: dict[str, str] | None = None) -> float:
     def run() -> None:
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env={**os.environ, **(env or {})})
+        subprocess.run(
+            cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+        )
+
     return median_time(run, repeat)
 
 
 # --- 1. client creation --------------------------------------------------------------------------------
+
 
 def client_creation(quick: bool) -> list[Row]:
     n_cheap, n_dear = (20, 3) if quick else (500, 40)
@@ -87,8 +90,10 @@ def client_creation(quick: bool) -> list[Row]:
     ours = median_time(make(catrust.httpx_client), n_cheap)
     plain = median_time(make(httpx.Client), n_dear)
     fresh_ctx = median_time(make(lambda: httpx.Client(verify=ssl.create_default_context())), n_dear)
-    return [Row("client creation", ours, "httpx.Client()", plain, "s", 100),
-            Row("client creation", ours, "httpx.Client(verify=create_default_context())", fresh_ctx, "s", 100)]
+    return [
+        Row("client creation", ours, "httpx.Client()", plain, "s", 100),
+        Row("client creation", ours, "httpx.Client(verify=create_default_context())", fresh_ctx, "s", 100),
+    ]
 
 
 # --- 2. memory ------------------------------------------------------------------------------------------
@@ -111,17 +116,28 @@ def memory(quick: bool) -> list[Row]:
     n = 20 if quick else 200
 
     def added(factory: str) -> float:
-        out = subprocess.run([sys.executable, "-c", _MEMORY.format(factory=factory, n=n)],
-                             check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", _MEMORY.format(factory=factory, n=n)], check=True, capture_output=True, text=True
+        ).stdout
         return float(out.strip())
 
     ours = statistics.median(added("catrust.httpx_client()") for _ in range(1 if quick else 3))
     plain = statistics.median(added("httpx.Client()") for _ in range(1 if quick else 3))
-    return [Row(f"memory, {n} live clients (RSS added)", max(ours, 1.0), "httpx.Client()", plain, "B", 50,
-                note="catrust's figure includes building its one shared context")]
+    return [
+        Row(
+            f"memory, {n} live clients (RSS added)",
+            max(ours, 1.0),
+            "httpx.Client()",
+            plain,
+            "B",
+            50,
+            note="catrust's figure includes building its one shared context",
+        )
+    ]
 
 
 # --- 3. cold load at scale ------------------------------------------------------------------------------
+
 
 def make_folder(root: Path, cas: list[bytes], n: int) -> Path:
     folder = root / f"ca-{n}"
@@ -142,8 +158,20 @@ def update_ca_certificates(folder: Path, work: Path) -> float | None:
     hooks.mkdir(exist_ok=True)
     conf = work / "ca-certificates.conf"
     shutil.copy("/etc/ca-certificates.conf", conf) if Path("/etc/ca-certificates.conf").exists() else conf.touch()
-    cmd = [tool, "--fresh", "--certsconf", str(conf), "--certsdir", "/usr/share/ca-certificates",
-           "--localcertsdir", str(folder), "--etccertsdir", str(etc), "--hooksdir", str(hooks)]
+    cmd = [
+        tool,
+        "--fresh",
+        "--certsconf",
+        str(conf),
+        "--certsdir",
+        "/usr/share/ca-certificates",
+        "--localcertsdir",
+        str(folder),
+        "--etccertsdir",
+        str(etc),
+        "--hooksdir",
+        str(hooks),
+    ]
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
@@ -159,32 +187,52 @@ def cold_load(quick: bool, work: Path) -> list[Row]:
         folder = make_folder(work, cas, n)
         many = n >= 10000
         stores: list[TrustStore] = []
-        scan = median_time(lambda: stores.append(TrustStore.load(str(folder))), 1 if many else repeat)
+        scan = median_time(
+            lambda folder=folder, stores=stores: stores.append(TrustStore.load(str(folder))), 1 if many else repeat
+        )
         store = stores[-1]
         assert len(store.custom) == n, (len(store.custom), store.rejected[:3])
         ders = b"".join(c.der for c in store.certificates)
 
-        def floor() -> None:
+        def floor(ders: bytes = ders) -> None:
             ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=ders)
 
         openssl = median_time(floor, 1 if many else repeat)
-        ready = median_time(lambda: TrustStore.load(str(folder)).ssl_context(), 1 if many else repeat)
+        ready = median_time(lambda folder=folder: TrustStore.load(str(folder)).ssl_context(), 1 if many else repeat)
         out = work / f"bundle-{n}.pem"
         end_to_end = command_time([*cli, "--ca-dir", str(folder), "write", str(out)], 1 if many else repeat)
-        rows.append(Row(f"scan+validate {n} CAs (+system roots)", scan, "OpenSSL floor: load_verify_locations",
-                        openssl, "s", 4))
-        rows.append(Row(f"ready context, {n} CAs", ready, "OpenSSL floor: load_verify_locations", openssl, "s",
-                        limit=0.5 if n == 10000 else None,
-                        note="stretch goal at 10,000: a ready context under 0.5 s" if n == 10000 else ""))
+        rows.append(
+            Row(f"scan+validate {n} CAs (+system roots)", scan, "OpenSSL floor: load_verify_locations", openssl, "s", 4)
+        )
+        rows.append(
+            Row(
+                f"ready context, {n} CAs",
+                ready,
+                "OpenSSL floor: load_verify_locations",
+                openssl,
+                "s",
+                limit=0.5 if n == 10000 else None,
+                note="stretch goal at 10,000: a ready context under 0.5 s" if n == 10000 else "",
+            )
+        )
         debian = update_ca_certificates(folder, work) if (not quick or n == 10) else None
         if debian is not None:
-            rows.append(Row(f"bundle file, {n} CAs, CLI end to end", end_to_end, "update-ca-certificates",
-                            debian, "s", 30 if n == 1000 else None))
+            rows.append(
+                Row(
+                    f"bundle file, {n} CAs, CLI end to end",
+                    end_to_end,
+                    "update-ca-certificates",
+                    debian,
+                    "s",
+                    30 if n == 1000 else None,
+                )
+            )
         shutil.rmtree(folder)
     return rows
 
 
 # --- 4. reload -----------------------------------------------------------------------------------------
+
 
 def reload(quick: bool) -> list[Row]:
     """A reload check of N files (benchmarks/reload_check.py), against loading the folder afresh."""
@@ -200,16 +248,32 @@ def reload(quick: bool) -> list[Row]:
                 Path(folder, f"ca-{i:05}.pem").write_bytes(pem)
             fresh = median_time(lambda: TrustStore.load(folder), 1 if quick else 3)
             build = median_time(lambda: TrustStore.load([], system="auto").ssl_context(), 1 if quick else 3)
-        rows.append(Row(f"reload check, no change, {files} files ({layout})", result.no_change_ms / 1e3,
-                        "loading the folder afresh", fresh, "s", limit=0.005))
-        rows.append(Row(f"reload check, 1 of {files} files changed ({layout})", result.one_changed_ms / 1e3,
-                        "loading the folder afresh", fresh, "s",
-                        note=f"target: one parse plus one context build (~{fmt(build, 's')} here); the "
-                             "context is built on first use after the change, not in the check"))
+        rows.append(
+            Row(
+                f"reload check, no change, {files} files ({layout})",
+                result.no_change_ms / 1e3,
+                "loading the folder afresh",
+                fresh,
+                "s",
+                limit=0.005,
+            )
+        )
+        rows.append(
+            Row(
+                f"reload check, 1 of {files} files changed ({layout})",
+                result.one_changed_ms / 1e3,
+                "loading the folder afresh",
+                fresh,
+                "s",
+                note=f"target: one parse plus one context build (~{fmt(build, 's')} here); the "
+                "context is built on first use after the change, not in the check",
+            )
+        )
     return rows
 
 
 # --- 5. start-up ----------------------------------------------------------------------------------------
+
 
 def startup(quick: bool, work: Path) -> list[Row]:
     repeat = 3 if quick else 15
@@ -217,17 +281,27 @@ def startup(quick: bool, work: Path) -> list[Row]:
     folder = make_folder(work, [CA(f"startup CA {i}").cert_pem for i in range(100)], 100)
     baseline = command_time([py, "-c", "import ssl; ssl.create_default_context()"], repeat)
     rows = [
-        Row("start-up: import catrust", command_time([py, "-c", "import catrust"], repeat),
-            "python -c 'import httpx'", command_time([py, "-c", "import httpx"], repeat), "s"),
-        Row("start-up: catrust bundle, 100 CAs", command_time([py, "-m", "catrust", "--ca-dir", str(folder),
-                                                               "bundle"], repeat),
-            "python -c 'import ssl; ssl.create_default_context()'", baseline, "s"),
+        Row(
+            "start-up: import catrust",
+            command_time([py, "-c", "import catrust"], repeat),
+            "python -c 'import httpx'",
+            command_time([py, "-c", "import httpx"], repeat),
+            "s",
+        ),
+        Row(
+            "start-up: catrust bundle, 100 CAs",
+            command_time([py, "-m", "catrust", "--ca-dir", str(folder), "bundle"], repeat),
+            "python -c 'import ssl; ssl.create_default_context()'",
+            baseline,
+            "s",
+        ),
     ]
     shutil.rmtree(folder)
     return rows
 
 
 # --- output ---------------------------------------------------------------------------------------------
+
 
 def fmt(value: float, unit: str) -> str:
     if unit == "B":
@@ -244,10 +318,11 @@ def table(rows: list[Row], judged: bool) -> str:
     for r in rows:
         target = f"≤ {fmt(r.limit, r.unit)}" if r.limit is not None else f"≥ {r.target:g}×" if r.target else "–"
         met = {True: "yes", False: "NO", None: "–"}[r.met if judged else None]
-        lines.append((r.case, fmt(r.catrust, r.unit), r.comparison, fmt(r.other, r.unit), f"{r.ratio:.1f}×",
-                      target, met))
+        lines.append(
+            (r.case, fmt(r.catrust, r.unit), r.comparison, fmt(r.other, r.unit), f"{r.ratio:.1f}×", target, met)
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths)) + " |" for line in lines]
+    out = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) + " |" for line in lines]
     out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(out)
 
@@ -261,16 +336,25 @@ def main(argv: list[str] | None = None) -> int:
     gc.collect()
     with tempfile.TemporaryDirectory(prefix="catrust-bench-") as tmp:
         work = Path(tmp)
-        rows = [*client_creation(args.quick), *memory(args.quick), *cold_load(args.quick, work),
-                *reload(args.quick), *startup(args.quick, work)]
+        rows = [
+            *client_creation(args.quick),
+            *memory(args.quick),
+            *cold_load(args.quick, work),
+            *reload(args.quick),
+            *startup(args.quick, work),
+        ]
     text = table(rows, judged=not args.quick)
     print(text)
-    meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": args.quick,
-            "command": "python benchmarks/run.py" + (" --quick" if args.quick else ""),
-            "python": platform.python_version(), "openssl": ssl.OPENSSL_VERSION, "cpus": os.cpu_count(),
-            "machine": platform.machine()}
-    data = {"meta": meta,
-            "rows": [{**asdict(r), "ratio": r.ratio, "met": None if args.quick else r.met} for r in rows]}
+    meta = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "command": "python benchmarks/run.py" + (" --quick" if args.quick else ""),
+        "python": platform.python_version(),
+        "openssl": ssl.OPENSSL_VERSION,
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+    }
+    data = {"meta": meta, "rows": [{**asdict(r), "ratio": r.ratio, "met": None if args.quick else r.met} for r in rows]}
     Path(args.out).write_text(json.dumps(data, indent=2) + "\n")
     print(f"\n{meta['date']}, Python {meta['python']}, {meta['openssl']}, {meta['cpus']} cores; JSON: {args.out}")
     return 0

@@ -43,6 +43,7 @@ from .errors import (
 )
 
 __all__ = [
+    "HTTP11",
     "CatrustError",
     "CertFolderError",
     "CertOptions",
@@ -51,7 +52,6 @@ __all__ = [
     "Duplicate",
     "FileError",
     "FrozenContextError",
-    "HTTP11",
     "KeyMaterialError",
     "MutualTLS",
     "Rejection",

@@ -15,14 +15,42 @@ from .errors import FrozenContextError
 log = logging.getLogger("catrust")
 
 # What an SDK could change on a context it is given, and so for every other client sharing it.
-_GUARDED_SETTINGS = frozenset({
-    "check_hostname", "verify_mode", "verify_flags", "options", "minimum_version", "maximum_version",
-    "sni_callback", "keylog_filename", "post_handshake_auth", "hostname_checks_common_name", "num_tickets",
-    "sslsocket_class", "sslobject_class", "catrust_server_name", "catrust_alpn", "catrust_frozen",
-    "_host_flags", "_msg_callback"})
-_GUARDED_METHODS = ("load_cert_chain", "load_verify_locations", "load_default_certs", "set_default_verify_paths",
-                    "set_ciphers", "set_ecdh_curve", "load_dh_params", "set_servername_callback", "set_npn_protocols",
-                    "_set_alpn_protocols", "set_psk_client_callback", "set_psk_server_callback")
+_GUARDED_SETTINGS = frozenset(
+    {
+        "check_hostname",
+        "verify_mode",
+        "verify_flags",
+        "options",
+        "minimum_version",
+        "maximum_version",
+        "sni_callback",
+        "keylog_filename",
+        "post_handshake_auth",
+        "hostname_checks_common_name",
+        "num_tickets",
+        "sslsocket_class",
+        "sslobject_class",
+        "catrust_server_name",
+        "catrust_alpn",
+        "catrust_frozen",
+        "_host_flags",
+        "_msg_callback",
+    }
+)
+_GUARDED_METHODS = (
+    "load_cert_chain",
+    "load_verify_locations",
+    "load_default_certs",
+    "set_default_verify_paths",
+    "set_ciphers",
+    "set_ecdh_curve",
+    "load_dh_params",
+    "set_servername_callback",
+    "set_npn_protocols",
+    "_set_alpn_protocols",
+    "set_psk_client_callback",
+    "set_psk_server_callback",
+)
 
 
 @dataclass(frozen=True)
@@ -98,7 +126,8 @@ def _refuse(what: str) -> FrozenContextError:
     return FrozenContextError(
         f"refused to change {what} on a context catrust shares: the change would reach every client "
         "using it. Ask catrust.tls_context(...) for a context of your own (client certificate, extra CA, "
-        "server name, TLS version, or unsafe_ssl=True by name)")
+        "server name, TLS version, or unsafe_ssl=True by name)"
+    )
 
 
 class _Frozen:
@@ -123,7 +152,8 @@ class _Frozen:
                 raise FrozenContextError(
                     f"refused to set the ALPN protocols to {list(protocols)} on a context catrust shares, built "
                     f"with {list(self.catrust_alpn)}: ask for one built with them, as ssl_context(alpn=...) or "
-                    "tls_context(..., alpn=...); for httpx use catrust.httpx_client()")
+                    "tls_context(..., alpn=...); for httpx use catrust.httpx_client()"
+                )
             return
         super().set_alpn_protocols(protocols)  # type: ignore[misc]
         self.catrust_alpn = tuple(protocols)
@@ -148,16 +178,30 @@ class _PinnedServerName:
 
     catrust_server_name: str
 
-    def wrap_socket(self, sock: Any, server_side: bool = False, do_handshake_on_connect: bool = True,
-                    suppress_ragged_eofs: bool = True, server_hostname: str | None = None,
-                    session: Any = None) -> ssl.SSLSocket:
+    def wrap_socket(
+        self,
+        sock: Any,
+        server_side: bool = False,
+        do_handshake_on_connect: bool = True,
+        suppress_ragged_eofs: bool = True,
+        server_hostname: str | None = None,
+        session: Any = None,
+    ) -> ssl.SSLSocket:
         return super().wrap_socket(  # type: ignore[misc,no-any-return]
-            sock, server_side, do_handshake_on_connect, suppress_ragged_eofs, self.catrust_server_name, session)
+            sock, server_side, do_handshake_on_connect, suppress_ragged_eofs, self.catrust_server_name, session
+        )
 
-    def wrap_bio(self, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO, server_side: bool = False,
-                 server_hostname: str | None = None, session: Any = None) -> ssl.SSLObject:
+    def wrap_bio(
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: str | None = None,
+        session: Any = None,
+    ) -> ssl.SSLObject:
         return super().wrap_bio(  # type: ignore[misc,no-any-return]
-            incoming, outgoing, server_side, self.catrust_server_name, session)
+            incoming, outgoing, server_side, self.catrust_server_name, session
+        )
 
 
 @functools.cache

@@ -146,8 +146,7 @@ def _not_readable(st: os.stat_result, max_size: int) -> str | None:
 
 def _too_big(max_size: int, size: int | None = None) -> str:
     size_text = f"{size} bytes, " if size is not None else ""
-    return (f"is {size_text}over the {max_size}-byte limit for one file "
-            "(CATRUST_MAX_FILE_SIZE); it was not read")
+    return f"is {size_text}over the {max_size}-byte limit for one file (CATRUST_MAX_FILE_SIZE); it was not read"
 
 
 def write_atomic(path: str, content: bytes, mode: int = 0o644) -> bool:
@@ -162,8 +161,10 @@ def write_atomic(path: str, content: bytes, mode: int = 0o644) -> bool:
     if os.path.islink(path):
         owner = os.lstat(path).st_uid
         if hasattr(os, "geteuid") and owner not in (os.geteuid(), 0):
-            raise FileError(f"cannot write {printable(path)}: it is a symbolic link owned by another user "
-                               f"(uid {owner}), which could point the write anywhere")
+            raise FileError(
+                f"cannot write {printable(path)}: it is a symbolic link owned by another user "
+                f"(uid {owner}), which could point the write anywhere"
+            )
         path = os.path.realpath(path)
     try:
         st = os.stat(path)
@@ -219,8 +220,7 @@ def private_dir() -> str:
     is the one checked.
     """
     xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    candidates = [os.path.join(xdg, "catrust"),
-                  os.path.join(tempfile.gettempdir(), f"catrust-{_uid()}")]
+    candidates = [os.path.join(xdg, "catrust"), os.path.join(tempfile.gettempdir(), f"catrust-{_uid()}")]
     refused = []
     for folder in candidates:
         try:
@@ -230,8 +230,9 @@ def private_dir() -> str:
         if problem is None:
             return folder
         refused.append(f"{printable(folder)}: {problem}")
-    raise FileError("no private cache folder could be made (" + "; ".join(refused) + "): "
-                       "set CATRUST_BUNDLE_PATH to a writable file")
+    raise FileError(
+        "no private cache folder could be made (" + "; ".join(refused) + "): set CATRUST_BUNDLE_PATH to a writable file"
+    )
 
 
 def _make_private(folder: str) -> str | None:
@@ -243,8 +244,10 @@ def _make_private(folder: str) -> str | None:
     parent = os.path.dirname(folder)
     os.makedirs(parent, exist_ok=True)
     up = os.stat(parent)
-    if hasattr(os, "getuid") and (up.st_uid not in (os.getuid(), 0) or (
-            up.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not up.st_mode & stat.S_ISVTX)):
+    if hasattr(os, "getuid") and (
+        up.st_uid not in (os.getuid(), 0)
+        or (up.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not up.st_mode & stat.S_ISVTX)
+    ):
         return f"its parent {printable(parent)} can be changed by other users"
     with contextlib.suppress(FileExistsError):
         os.mkdir(folder, 0o700)

@@ -37,8 +37,9 @@ def holds_key(data: bytes) -> bool:
     return _KEY_BLOCK.search(data) is not None
 
 
-def load_private_key(data: bytes, password: bytes | None, what: str,
-                     if_encrypted: str = "pass its password") -> PrivateKeyTypes:
+def load_private_key(
+    data: bytes, password: bytes | None, what: str, if_encrypted: str = "pass its password"
+) -> PrivateKeyTypes:
     """The first private key in `data` (PEM of any key label, or DER), read by content.
 
     Raises KeyMaterialError saying what is wrong with `what` (e.g. "tls.key"): encrypted without a
@@ -80,8 +81,9 @@ def _load(found: re.Match[bytes] | None, data: bytes, password: bytes | None) ->
 
 def pkcs8_pem(key: PrivateKeyTypes) -> bytes:
     """The key as OpenSSL reads it whatever the original label: unencrypted PKCS#8 PEM."""
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def never_prompt() -> bytes:

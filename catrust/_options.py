@@ -36,9 +36,11 @@ SYSTEM_MODES = ("auto", "os", "certifi", "none")
 
 _TLS_VERSIONS = {"TLS12": ssl.TLSVersion.TLSv1_2, "TLS13": ssl.TLSVersion.TLSv1_3}
 _LEGACY_VERSIONS = {"TLS10": "TLSv1", "TLS11": "TLSv1_1"}  # KEDA's spelling -> ssl.TLSVersion member name
-_LEGACY = ("TLS 1.0 and 1.1 cannot be negotiated here: OpenSSL refuses them at its default security level, "
-           "so every handshake with a server that needs them would fail, and lowering that level would weaken "
-           "every connection")
+_LEGACY = (
+    "TLS 1.0 and 1.1 cannot be negotiated here: OpenSSL refuses them at its default security level, "
+    "so every handshake with a server that needs them would fail, and lowering that level would weaken "
+    "every connection"
+)
 
 
 CaDirs = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
@@ -55,12 +57,22 @@ class Options:
     ciphers: str | None  # TLS 1.2 suites in OpenSSL syntax; None: OpenSSL's defaults
 
     @classmethod
-    def resolve(cls, ca_dirs: CaDirs | None = None, *, system: str = "auto", max_file_size: int | None = None,
-                env: Mapping[str, str] = os.environ) -> Options:
+    def resolve(
+        cls,
+        ca_dirs: CaDirs | None = None,
+        *,
+        system: str = "auto",
+        max_file_size: int | None = None,
+        env: Mapping[str, str] = os.environ,
+    ) -> Options:
         """Arguments first, then the environment, then the defaults; raises ConfigError on an invalid value."""
-        return cls(ca_dirs=resolve_ca_dirs(ca_dirs, env), system=system_mode(system),
-                   max_file_size=resolve_max_file_size(max_file_size, env), min_tls_version=min_tls_version(env),
-                   ciphers=tls_ciphers(env))
+        return cls(
+            ca_dirs=resolve_ca_dirs(ca_dirs, env),
+            system=system_mode(system),
+            max_file_size=resolve_max_file_size(max_file_size, env),
+            min_tls_version=min_tls_version(env),
+            ciphers=tls_ciphers(env),
+        )
 
 
 def resolve_ca_dirs(given: CaDirs | None, env: Mapping[str, str] = os.environ) -> tuple[str, ...]:
@@ -121,8 +133,12 @@ def _tls_version(ours: str, kedas: str, default: ssl.TLSVersion, env: Mapping[st
     if key in _LEGACY_VERSIONS:
         log.warning("%s=%s asks for TLS 1.0/1.1: %s; using TLS 1.2 as the minimum instead", kedas, key, _LEGACY)
         return ssl.TLSVersion.TLSv1_2
-    log.warning("%s=%r is not a TLS version (use TLS12 or TLS13): using %s, as KEDA falls back to its default",
-                kedas, printable(raw), default.name)
+    log.warning(
+        "%s=%r is not a TLS version (use TLS12 or TLS13): using %s, as KEDA falls back to its default",
+        kedas,
+        printable(raw),
+        default.name,
+    )
     return default
 
 
@@ -183,8 +199,10 @@ def _ciphers(ours: str, kedas: str, env: Mapping[str, str]) -> str | None:
     if env.get(ours):
         text = env[ours].strip()
         if "@SECLEVEL" in text.upper():
-            raise ConfigError(f"{ours}={text!r} sets @SECLEVEL: catrust never lowers OpenSSL's security level "
-                              "(at 0, anonymous suites let a server with no certificate pass); remove it")
+            raise ConfigError(
+                f"{ours}={text!r} sets @SECLEVEL: catrust never lowers OpenSSL's security level "
+                "(at 0, anonymous suites let a server with no certificate pass); remove it"
+            )
         return _checked(ours, text)
     if not env.get(kedas):
         return None
@@ -192,8 +210,11 @@ def _ciphers(ours: str, kedas: str, env: Mapping[str, str]) -> str | None:
     names = [n.strip() for n in re.split("[,:]", env[kedas]) if n.strip()]
     unknown = [n for n in names if n not in _GO_CIPHERS and n not in _TLS13_SUITES]
     if unknown:
-        log.warning("%s names cipher suites catrust does not know, ignored as KEDA ignores them: %s",
-                    kedas, ", ".join(printable(n) for n in unknown))
+        log.warning(
+            "%s names cipher suites catrust does not know, ignored as KEDA ignores them: %s",
+            kedas,
+            ", ".join(printable(n) for n in unknown),
+        )
     known = ":".join(dict.fromkeys(_GO_CIPHERS[n] for n in names if n in _GO_CIPHERS))
     return _checked(kedas, known) if known else None
 

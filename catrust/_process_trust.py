@@ -132,7 +132,7 @@ def check_quietly() -> None:
     try:
         if _reloader is not None:
             _check()
-    except Exception:  # noqa: BLE001 - whoever happened to trigger it must not fail for it
+    except Exception:
         log.warning("checking the CA folders failed; the trust in force stays", exc_info=True)
     finally:
         _check_lock.release()
@@ -163,7 +163,7 @@ def _check() -> bool:
     for callback in list(_callbacks):
         try:
             callback(new)
-        except Exception:  # noqa: BLE001 - one broken callback must not starve the others
+        except Exception:
             log.exception("an on_change callback failed")
     return True
 
@@ -177,6 +177,9 @@ def _reset() -> None:
 
 
 def _source_name(loader: Loader) -> str:
-    parts = [*(os.path.abspath(d) for d in loader.options.ca_dirs), str(loader.options.max_file_size),
-             *(c.fingerprint for c in loader.roots.certificates)]
+    parts = [
+        *(os.path.abspath(d) for d in loader.options.ca_dirs),
+        str(loader.options.max_file_size),
+        *(c.fingerprint for c in loader.roots.certificates),
+    ]
     return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:16]

@@ -31,18 +31,27 @@ log = logging.getLogger("catrust")
 
 Material = str | bytes | os.PathLike[str]  # PEM text/bytes, DER bytes (CA only), or a path to a file
 _CACHE_SIZE = 64
-_cache: weakref.WeakKeyDictionary[TrustStore, collections.OrderedDict[str, ssl.SSLContext]] = \
+_cache: weakref.WeakKeyDictionary[TrustStore, collections.OrderedDict[str, ssl.SSLContext]] = (
     weakref.WeakKeyDictionary()
+)
 _lock = threading.Lock()
 _warned_unsafe: set[str] = set()
 HTTP11 = ("http/1.1",)  # what httpx (without http2), urllib3 and requests set on every connection
 
 
-def tls_context(*, ca: Material | None = None, cert: Material | None = None, key: Material | None = None,
-                password: str | bytes | None = None, server_name: str | None = None,
-                min_version: str | ssl.TLSVersion | None = None, unsafe_ssl: bool | str = False,
-                target: str | None = None, alpn: Sequence[str] = (),
-                store: TrustStore | None = None) -> ssl.SSLContext:
+def tls_context(
+    *,
+    ca: Material | None = None,
+    cert: Material | None = None,
+    key: Material | None = None,
+    password: str | bytes | None = None,
+    server_name: str | None = None,
+    min_version: str | ssl.TLSVersion | None = None,
+    unsafe_ssl: bool | str = False,
+    target: str | None = None,
+    alpn: Sequence[str] = (),
+    store: TrustStore | None = None,
+) -> ssl.SSLContext:
     """A client context for one trigger: the shared trust plus an extra CA and/or a client certificate.
 
     `ca` is judged by the same policy as the CA folder; a rejected one is an error, not a
@@ -61,8 +70,9 @@ def tls_context(*, ca: Material | None = None, cert: Material | None = None, key
     cert_data = read_material(cert, "cert") if cert is not None else None
     key_data = read_material(key, "key") if key is not None else None
     alpn = tuple(alpn)
-    cache_key = hashlib.sha256(repr((ca_data, cert_data, key_data, password, server_name, version, unsafe, alpn))
-                               .encode()).hexdigest()
+    cache_key = hashlib.sha256(
+        repr((ca_data, cert_data, key_data, password, server_name, version, unsafe, alpn)).encode()
+    ).hexdigest()
     if unsafe:
         _warn_unsafe(target or server_name or "(unnamed target)", store)
     with _lock:
@@ -79,10 +89,17 @@ def tls_context(*, ca: Material | None = None, cert: Material | None = None, key
     return ctx
 
 
-def _build(store: TrustStore, ca_data: bytes | None, cert_data: bytes | None,
-           key_data: bytes | None, password: str | bytes | None,
-           server_name: str | None, version: ssl.TLSVersion | None, unsafe: bool,
-           alpn: tuple[str, ...]) -> ssl.SSLContext:
+def _build(
+    store: TrustStore,
+    ca_data: bytes | None,
+    cert_data: bytes | None,
+    key_data: bytes | None,
+    password: str | bytes | None,
+    server_name: str | None,
+    version: ssl.TLSVersion | None,
+    unsafe: bool,
+    alpn: tuple[str, ...],
+) -> ssl.SSLContext:
     if unsafe:
         ctx = store.new_context([], min_version=version, alpn=alpn)
         ctx.check_hostname = False  # unsafe_ssl=True was asked for by name
@@ -95,8 +112,9 @@ def _build(store: TrustStore, ca_data: bytes | None, cert_data: bytes | None,
     return freeze(ctx)  # cached, so shared by every caller with the same inputs
 
 
-def _load_client_cert(ctx: ssl.SSLContext, cert_data: bytes, key_data: bytes | None,
-                      password: str | bytes | None) -> None:
+def _load_client_cert(
+    ctx: ssl.SSLContext, cert_data: bytes, key_data: bytes | None, password: str | bytes | None
+) -> None:
     """The key is read by content (any PEM label, as KEDA) and OpenSSL gets a plain PKCS#8 copy.
 
     A key inside the certificate file counts as the key, so OpenSSL is never left to find an
@@ -104,8 +122,9 @@ def _load_client_cert(ctx: ssl.SSLContext, cert_data: bytes, key_data: bytes | N
     """
     source = key_data if key_data is not None else cert_data if keys.holds_key(cert_data) else None
     secret = _utf8(password, "password") if isinstance(password, str) else password
-    key_pem = None if source is None else keys.pkcs8_pem(keys.load_private_key(source, secret or None,
-                                                                                  "the client key"))
+    key_pem = (
+        None if source is None else keys.pkcs8_pem(keys.load_private_key(source, secret or None, "the client key"))
+    )
     with keys.secret_file(cert_data) as cert_path, keys.secret_file(key_pem) as key_path:  # the bytes checked
         assert cert_path is not None
         try:
@@ -169,7 +188,13 @@ def _warn_unsafe(target: str, store: TrustStore) -> None:
         if target in _warned_unsafe:
             return
         _warned_unsafe.add(target)
-    hint = (f"put its CA certificate in {os.pathsep.join(store.ca_dirs)} (or pass ca=) and drop unsafe_ssl: "
-            "the custom CA makes it unnecessary")
-    log.warning("TLS verification is OFF for %s because unsafe_ssl was set: any certificate is accepted, "
-                "including an attacker's; %s", target, hint)
+    hint = (
+        f"put its CA certificate in {os.pathsep.join(store.ca_dirs)} (or pass ca=) and drop unsafe_ssl: "
+        "the custom CA makes it unnecessary"
+    )
+    log.warning(
+        "TLS verification is OFF for %s because unsafe_ssl was set: any certificate is accepted, "
+        "including an attacker's; %s",
+        target,
+        hint,
+    )

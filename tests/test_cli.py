@@ -22,8 +22,9 @@ FIXTURES = REPO / "fixtures" / "ca"
 def hostile(ca_dir: Path, ca: CA) -> Path:
     (ca_dir / "good.pem").write_bytes(ca.cert_pem)
     (ca_dir / "key-inside.pem").write_bytes(CA("with key").cert_pem + key_pem(ca.key))
-    (ca_dir / "expired.pem").write_bytes(CA("expired", not_before=NOW - timedelta(days=90),
-                                             not_after=NOW - timedelta(days=1)).cert_pem)
+    (ca_dir / "expired.pem").write_bytes(
+        CA("expired", not_before=NOW - timedelta(days=90), not_after=NOW - timedelta(days=1)).cert_pem
+    )
     (ca_dir / "junk.bin").write_bytes(b"\x00\x01garbage")
     os.mkfifo(ca_dir / "pipe")
     return ca_dir
@@ -84,13 +85,16 @@ def test_write_then_use(hostile: Path, tmp_path: Path) -> None:
     assert target.read_text() == run("--ca-dir", str(hostile), "--system", "none", "bundle").stdout
 
 
-@pytest.mark.parametrize("args, env, words", [
-    (["write", "/nonexistent/dir/bundle.pem"], {}, "cannot write"),
-    (["check"], {"CATRUST_MIN_TLS_VERSION": "SSL3"}, "CATRUST_MIN_TLS_VERSION"),
-    (["check"], {"CATRUST_MAX_FILE_SIZE": "big"}, "CATRUST_MAX_FILE_SIZE"),
-    (["--max-file-size", "-1", "check"], {}, "positive"),
-    (["watch", "--out", "bundle.pem", "--interval", "0"], {}, "positive"),
-])
+@pytest.mark.parametrize(
+    "args, env, words",
+    [
+        (["write", "/nonexistent/dir/bundle.pem"], {}, "cannot write"),
+        (["check"], {"CATRUST_MIN_TLS_VERSION": "SSL3"}, "CATRUST_MIN_TLS_VERSION"),
+        (["check"], {"CATRUST_MAX_FILE_SIZE": "big"}, "CATRUST_MAX_FILE_SIZE"),
+        (["--max-file-size", "-1", "check"], {}, "positive"),
+        (["watch", "--out", "bundle.pem", "--interval", "0"], {}, "positive"),
+    ],
+)
 def test_user_errors_are_one_clear_line(args: list[str], env: dict[str, str], words: str) -> None:
     result = run("--system", "none", *args, env=env)
     assert result.returncode in (1, 2) and words in result.stderr
@@ -119,6 +123,12 @@ def test_shipped_fixtures_show_every_verdict() -> None:
 
 
 def test_broken_pipe_is_quiet() -> None:
-    proc = subprocess.run(f"{sys.executable} -m catrust --system certifi bundle | head -c 10", shell=True,
-                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    proc = subprocess.run(
+        f"{sys.executable} -m catrust --system certifi bundle | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert "Traceback" not in proc.stderr and "Broken pipe" not in proc.stderr

@@ -51,8 +51,9 @@ BAD = [
 
 @pytest.mark.parametrize("args", BAD, ids=[" ".join(a) or "''" for a in BAD])
 def test_a_bad_argument_is_one_usage_line(args: tuple[str, ...], tmp_path: Path) -> None:
-    swapped = [str(tmp_path / "certs") if a == "CERTS" else str(tmp_path / "out.pem") if a == "OUT" else a
-               for a in args]
+    swapped = [
+        str(tmp_path / "certs") if a == "CERTS" else str(tmp_path / "out.pem") if a == "OUT" else a for a in args
+    ]
     result = run("--system", "none", *swapped) if args[0] != "--system" else run(*swapped)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.splitlines()

@@ -31,22 +31,43 @@ Extra = Sequence[tuple[x509.ExtensionType, bool]]
 _OID = x509.ObjectIdentifier
 
 
-def issuer(extra: Extra = (), *, subject: str = "differential root", issuer_name: str | None = None,
-           key_cert_sign: bool | None = True, ca: bool | None = True) -> CA:
+def issuer(
+    extra: Extra = (),
+    *,
+    subject: str = "differential root",
+    issuer_name: str | None = None,
+    key_cert_sign: bool | None = True,
+    ca: bool | None = True,
+) -> CA:
     """A self-signed certificate with the given extensions, and the key that issues under it."""
     key = new_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    builder = (x509.CertificateBuilder().subject_name(name)
-               .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name or subject)]))
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(NOW - timedelta(days=1)).not_valid_after(NOW + timedelta(days=300)))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name or subject)]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=300))
+    )
     if ca is not None:
         builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     if key_cert_sign is not None:
-        builder = builder.add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-            key_agreement=False, key_cert_sign=key_cert_sign, crl_sign=key_cert_sign, encipher_only=False,
-            decipher_only=False), critical=True)
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=key_cert_sign,
+                crl_sign=key_cert_sign,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
     if extra or ca is not None:
         builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     for ext, critical in extra:
@@ -148,15 +169,27 @@ def test_a_cas_extended_key_usage(ca_dir: Path, case: str) -> None:
 CRITICAL_CASES: dict[str, tuple[x509.ExtensionType, bool]] = {
     "an unknown OID": (x509.UnrecognizedExtension(_OID("1.3.6.1.4.1.55555.1"), b"\x05\x00"), False),
     "TLS Feature": (x509.TLSFeature([x509.TLSFeatureType.status_request]), False),
-    "Authority Information Access": (x509.AuthorityInformationAccess([x509.AccessDescription(
-        x509.oid.AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier("http://ca/ca.crt"))]),
-        False),
+    "Authority Information Access": (
+        x509.AuthorityInformationAccess(
+            [
+                x509.AccessDescription(
+                    x509.oid.AuthorityInformationAccessOID.CA_ISSUERS,
+                    x509.UniformResourceIdentifier("http://ca/ca.crt"),
+                )
+            ]
+        ),
+        False,
+    ),
     "Issuer Alternative Name": (x509.IssuerAlternativeName([x509.DNSName("ca.example")]), False),
     "certificate policies": (x509.CertificatePolicies([x509.PolicyInformation(_OID("2.5.29.32.0"), None)]), True),
     "name constraints": (x509.NameConstraints([x509.DNSName("localhost")], None), True),
     "inhibit anyPolicy": (x509.InhibitAnyPolicy(0), True),
-    "CRL distribution points": (x509.CRLDistributionPoints([x509.DistributionPoint(
-        [x509.UniformResourceIdentifier("http://ca/ca.crl")], None, None, None)]), True),
+    "CRL distribution points": (
+        x509.CRLDistributionPoints(
+            [x509.DistributionPoint([x509.UniformResourceIdentifier("http://ca/ca.crl")], None, None, None)]
+        ),
+        True,
+    ),
 }
 
 
@@ -193,11 +226,14 @@ def test_a_leaf_is_a_pin_that_verifies_itself_and_issues_nothing(ca_dir: Path) -
 NS_TYPE = _OID("2.16.840.1.113730.1.1")
 
 
-@pytest.mark.parametrize("encoding, words", [
-    (bytes.fromhex("03020004"), "treats it as a CA"),  # DER, sslCA: OpenSSL's CA without basicConstraints
-    (bytes.fromhex("0381020004"), "encoding catrust cannot read"),  # long-form length: legal BER
-    (bytes.fromhex("2306030200040000"), "encoding catrust cannot read"),  # constructed BIT STRING
-])
+@pytest.mark.parametrize(
+    "encoding, words",
+    [
+        (bytes.fromhex("03020004"), "treats it as a CA"),  # DER, sslCA: OpenSSL's CA without basicConstraints
+        (bytes.fromhex("0381020004"), "encoding catrust cannot read"),  # long-form length: legal BER
+        (bytes.fromhex("2306030200040000"), "encoding catrust cannot read"),  # constructed BIT STRING
+    ],
+)
 def test_a_netscape_type_is_read_only_in_plain_der(ca_dir: Path, encoding: bytes, words: str) -> None:
     """OpenSSL reads BER here: a misread sslCA bit would make a certificate catrust calls a server
     certificate issue for any host name. Only plain DER is read; the rest is rejected, never guessed."""
@@ -258,8 +294,20 @@ def test_a_server_context_is_what_verifies_clients(ca_dir: Path) -> None:
 
 
 def _key_usage(**allowed: bool) -> x509.KeyUsage:
-    flags = dict.fromkeys(("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-                           "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only"), False)
+    flags = dict.fromkeys(
+        (
+            "digital_signature",
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "key_cert_sign",
+            "crl_sign",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
     return x509.KeyUsage(**{**flags, **allowed})
 
 
@@ -277,17 +325,23 @@ END_ENTITY_CASES: dict[str, Extra] = {
 @pytest.mark.parametrize("self_signed", [True, False], ids=["self-signed", "pin"])
 @pytest.mark.parametrize("case", END_ENTITY_CASES)
 def test_an_end_entity_anchor_is_accepted_exactly_when_openssl_takes_it_as_a_server(
-        ca_dir: Path, case: str, self_signed: bool) -> None:
+    ca_dir: Path, case: str, self_signed: bool
+) -> None:
     """A pin or a self-signed server certificate only ever verifies itself, as a TLS server: OpenSSL's
     server purpose (extended key usage, keyUsage, Netscape type) decides whether even that works."""
     key = new_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     signer = key if self_signed else CA("issuer of a pin").key
-    builder = (x509.CertificateBuilder().subject_name(name)
-               .issuer_name(name if self_signed else x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "elsewhere")]))
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(NOW - timedelta(days=1)).not_valid_after(NOW + timedelta(days=90))
-               .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name if self_signed else x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "elsewhere")]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+    )
     for ext, critical in END_ENTITY_CASES[case]:
         builder = builder.add_extension(ext, critical=critical)
     cert = builder.sign(signer, hashes.SHA256())
@@ -298,19 +352,23 @@ def test_an_end_entity_anchor_is_accepted_exactly_when_openssl_takes_it_as_a_ser
         assert "OpenSSL refuses it as a TLS server certificate" in judged.text
 
 
-@pytest.mark.parametrize("oid, value", [
-    ("2.5.29.19", "3081030101ff"),  # basicConstraints CA:TRUE, long-form length
-    ("2.5.29.19", "3003010100"),  # CA:FALSE written out (DER leaves a default out)
-    ("2.5.29.19", "3003010101"),  # TRUE as 0x01 (BER; DER says 0xff)
-    ("2.5.29.15", "0381020204"),  # keyUsage keyCertSign, long-form length
-    ("2.5.29.15", "23040302020" "4"),  # keyUsage as a constructed BIT STRING
-    ("2.5.29.15", "03020205"),  # keyUsage with a padding bit set
-    ("2.5.29.37", "30810a06082b06010505070301"),  # extended key usage serverAuth, long-form length
-], ids=["bc-long", "bc-default", "bc-true-01", "ku-long", "ku-constructed", "ku-padding", "eku-long"])
+@pytest.mark.parametrize(
+    "oid, value",
+    [
+        ("2.5.29.19", "3081030101ff"),  # basicConstraints CA:TRUE, long-form length
+        ("2.5.29.19", "3003010100"),  # CA:FALSE written out (DER leaves a default out)
+        ("2.5.29.19", "3003010101"),  # TRUE as 0x01 (BER; DER says 0xff)
+        ("2.5.29.15", "0381020204"),  # keyUsage keyCertSign, long-form length
+        ("2.5.29.15", "230403020204"),  # keyUsage as a constructed BIT STRING
+        ("2.5.29.15", "03020205"),  # keyUsage with a padding bit set
+        ("2.5.29.37", "30810a06082b06010505070301"),  # extended key usage serverAuth, long-form length
+    ],
+    ids=["bc-long", "bc-default", "bc-true-01", "ku-long", "ku-constructed", "ku-padding", "eku-long"],
+)
 def test_ber_forms_of_the_extensions_that_decide_ca_ness_are_rejected_never_guessed(
-        ca_dir: Path, oid: str, value: str) -> None:
+    ca_dir: Path, oid: str, value: str
+) -> None:
     """OpenSSL reads these BER forms (some as a CA); catrust reads only DER, so it refuses them."""
-    holder = issuer([(x509.UnrecognizedExtension(_OID(oid), bytes.fromhex(value)), True)], ca=None,
-                    key_cert_sign=None)
+    holder = issuer([(x509.UnrecognizedExtension(_OID(oid), bytes.fromhex(value)), True)], ca=None, key_cert_sign=None)
     judged = verdict(ca_dir, der(holder.cert))
     assert not judged.accepted and "cannot read exactly as OpenSSL does" in judged.text

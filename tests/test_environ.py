@@ -22,16 +22,19 @@ from tests.support.tlsserver import handshake, tls_server
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_environ_points_at_the_merged_and_custom_bundles(ca_dir: Path, ca: CA, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environ_points_at_the_merged_and_custom_bundles(
+    ca_dir: Path, ca: CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
     monkeypatch.setenv("CATRUST_CA_DIRS", str(ca_dir))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     env = catrust.environ()
     assert set(env) == {*MERGED_BUNDLE_VARS, "NODE_EXTRA_CA_CERTS"}
     assert {env[name] for name in MERGED_BUNDLE_VARS} == {catrust.ca_bundle_path()}
-    assert Path(env["NODE_EXTRA_CA_CERTS"]).read_text() == catrust.default_store().pem().split(
-        "-----END CERTIFICATE-----\n")[0] + "-----END CERTIFICATE-----\n"
+    assert (
+        Path(env["NODE_EXTRA_CA_CERTS"]).read_text()
+        == catrust.default_store().pem().split("-----END CERTIFICATE-----\n")[0] + "-----END CERTIFICATE-----\n"
+    )
 
 
 def test_no_node_variable_without_custom_cas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,7 +44,8 @@ def test_no_node_variable_without_custom_cas(tmp_path: Path, monkeypatch: pytest
 
 
 def test_env_output_evald_in_a_shell_makes_curl_and_requests_trust_the_custom_ca(
-        ca_dir: Path, ca: CA, tmp_path: Path) -> None:
+    ca_dir: Path, ca: CA, tmp_path: Path
+) -> None:
     curl = shutil.which("curl")
     if not curl:
         if IN_CI:
@@ -66,8 +70,13 @@ def test_env_output_evald_in_a_shell_makes_curl_and_requests_trust_the_custom_ca
 
 
 def test_env_json() -> None:
-    result = subprocess.run([sys.executable, "-m", "catrust", "--system", "certifi", "env", "--format", "json"],
-                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "catrust", "--system", "certifi", "env", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert result.returncode == 0
     assert set(json.loads(result.stdout)) >= set(MERGED_BUNDLE_VARS)
 
@@ -81,9 +90,10 @@ def test_openssl_cipher_string(monkeypatch: pytest.MonkeyPatch, ca: CA) -> None:
 
 def test_kedas_go_cipher_names(monkeypatch: pytest.MonkeyPatch, ca: CA, ca_dir: Path) -> None:
     (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
-    monkeypatch.setenv("KEDA_HTTP_TLS_CIPHER_LIST",
-                       "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,"
-                       "TLS_AES_128_GCM_SHA256")
+    monkeypatch.setenv(
+        "KEDA_HTTP_TLS_CIPHER_LIST",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_AES_128_GCM_SHA256",
+    )
     ctx = TrustStore.load(str(ca_dir), system="none").ssl_context()
     tls12 = {c["name"] for c in ctx.get_ciphers() if c["protocol"] == "TLSv1.2"}
     assert tls12 == {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256"}
@@ -97,12 +107,14 @@ def test_kedas_go_cipher_names(monkeypatch: pytest.MonkeyPatch, ca: CA, ca_dir: 
         handshake(ctx, port)  # no suite in common: the setting is really applied
 
 
-@pytest.mark.parametrize("name, value, words", [
-    ("CATRUST_TLS_CIPHERS", "NOT-A-CIPHER", "matches no cipher suite"),
-    ("CATRUST_MIN_TLS_VERSION", "TLS14", "not a TLS version"),
-])
-def test_invalid_tls_settings_fail_at_load(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
-                                           words: str) -> None:
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("CATRUST_TLS_CIPHERS", "NOT-A-CIPHER", "matches no cipher suite"),
+        ("CATRUST_MIN_TLS_VERSION", "TLS14", "not a TLS version"),
+    ],
+)
+def test_invalid_tls_settings_fail_at_load(monkeypatch: pytest.MonkeyPatch, name: str, value: str, words: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=words):
         TrustStore.load([], system="none")

@@ -21,11 +21,18 @@ def shared(ca_dir: Path, ca: CA) -> ssl.SSLContext:
     return TrustStore.load(str(ca_dir), system="none").ssl_context(alpn=("http/1.1",))
 
 
-@pytest.mark.parametrize("name, value", [
-    ("verify_mode", ssl.CERT_NONE), ("check_hostname", False), ("verify_flags", ssl.VerifyFlags(0)),
-    ("minimum_version", ssl.TLSVersion.TLSv1), ("options", 0), ("sni_callback", lambda *a: None),
-    ("hostname_checks_common_name", False),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("verify_mode", ssl.CERT_NONE),
+        ("check_hostname", False),
+        ("verify_flags", ssl.VerifyFlags(0)),
+        ("minimum_version", ssl.TLSVersion.TLSv1),
+        ("options", 0),
+        ("sni_callback", lambda *a: None),
+        ("hostname_checks_common_name", False),
+    ],
+)
 def test_settings_are_refused(shared: ssl.SSLContext, name: str, value: object) -> None:
     before = getattr(shared, name)
     with pytest.raises(CatrustError, match=f"refused to change {name}"):
@@ -33,14 +40,17 @@ def test_settings_are_refused(shared: ssl.SSLContext, name: str, value: object) 
     assert getattr(shared, name) == before
 
 
-@pytest.mark.parametrize("call", [
-    lambda c: c.load_verify_locations(cadata=CA("sneaky").cert_pem.decode()),
-    lambda c: c.load_cert_chain("/nonexistent"),
-    lambda c: c.load_default_certs(),
-    lambda c: c.set_default_verify_paths(),
-    lambda c: c.set_ciphers("ALL"),
-    lambda c: c.set_alpn_protocols(["h2"]),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.load_verify_locations(cadata=CA("sneaky").cert_pem.decode()),
+        lambda c: c.load_cert_chain("/nonexistent"),
+        lambda c: c.load_default_certs(),
+        lambda c: c.set_default_verify_paths(),
+        lambda c: c.set_ciphers("ALL"),
+        lambda c: c.set_alpn_protocols(["h2"]),
+    ],
+)
 def test_loads_are_refused(shared: ssl.SSLContext, call: object) -> None:
     stats = shared.cert_store_stats()
     with pytest.raises(CatrustError, match="refused to"):
@@ -70,7 +80,8 @@ def test_a_context_of_your_own_is_not_frozen(ca_dir: Path) -> None:
 
 
 def test_urllib3_options_cannot_switch_verification_off_for_other_clients(
-        ca_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    ca_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """urllib3 writes cert_reqs/assert_hostname onto the context it is given, per connection."""
     sdk("urllib3")
     monkeypatch.setenv("CATRUST_CA_DIRS", str(ca_dir))

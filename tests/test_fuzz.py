@@ -31,15 +31,23 @@ def quiet() -> Iterator[None]:
     logger.setLevel(level)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(rng=st.randoms(use_true_random=False))
 def test_mutated_certificates_give_verdicts_everywhere(rng: random.Random, tmp_path: Path) -> None:
     through_every_path(one_input(rng, POOL), tmp_path)
 
 
-@settings(max_examples=EXAMPLES // 3, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=EXAMPLES // 3,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.binary(max_size=2048))
 def test_random_bytes_give_verdicts_everywhere(data: bytes, tmp_path: Path) -> None:
     through_every_path(data, tmp_path)

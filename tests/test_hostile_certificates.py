@@ -33,16 +33,19 @@ def test_in_the_ca_folder_it_is_one_rejection_and_the_rest_is_trusted(ca_dir: Pa
     (ca_dir / "good.pem").write_bytes(CA("good").cert_pem)
     store = TrustStore.load(str(ca_dir), system="none")
     assert {r.path.rsplit("/", 1)[1] for r in store.rejected} == {"odd.der", "mixed.pem"}, store.rejected
-    assert all(("cannot read" in r.reason or "cannot be read" in r.reason or "not a readable certificate" in r.reason)
-               for r in store.rejected), store.rejected
+    assert all(
+        ("cannot read" in r.reason or "cannot be read" in r.reason or "not a readable certificate" in r.reason)
+        for r in store.rejected
+    ), store.rejected
     assert len(store.custom) == 2
     with tls_server(ca.issue()) as port:
         handshake(store.ssl_context(), port)
 
 
 @pytest.mark.parametrize("name", HOSTILE)
-def test_among_the_system_roots_it_costs_only_itself(tmp_path: Path, ca: CA, name: str,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_among_the_system_roots_it_costs_only_itself(
+    tmp_path: Path, ca: CA, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bundle = tmp_path / "roots.pem"
     bundle.write_bytes(pem_of(HOSTILE[name]) + ca.cert_pem)
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
@@ -58,11 +61,11 @@ def test_a_process_with_warnings_as_errors_loads_the_folder(ca_dir: Path, ca: CA
     for number, data in enumerate(HOSTILE.values()):
         (ca_dir / f"odd-{number}.der").write_bytes(data)
     (ca_dir / "good.pem").write_bytes(ca.cert_pem)
-    code = ("import catrust; s = catrust.default_store(); catrust.ssl_context(); "
-            "print(len(s.custom), len(s.rejected))")
+    code = "import catrust; s = catrust.default_store(); catrust.ssl_context(); print(len(s.custom), len(s.rejected))"
     env = {**os.environ, "CATRUST_CA_DIRS": str(ca_dir), "PYTHONWARNINGS": "error"}
-    result = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True,
-                            env=env, timeout=60, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, env=env, timeout=60, cwd=REPO
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(1 + len(WARNED)), str(len(REFUSED))]
 
@@ -90,8 +93,9 @@ def test_the_hostile_set_is_hostile(name: str) -> None:
         assert cert.signature_hash_algorithm
 
 
-def test_an_empty_block_as_the_only_system_root_leaves_a_verifying_context(tmp_path: Path, ca: CA,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_empty_block_as_the_only_system_root_leaves_a_verifying_context(
+    tmp_path: Path, ca: CA, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Found by scripts/fuzz: OpenSSL's loader raised ValueError (not SSLError) on no bytes at all."""
     bundle = tmp_path / "roots.pem"
     bundle.write_bytes(b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")

@@ -76,8 +76,9 @@ def test_the_victim_gets_a_private_folder_when_nobody_interferes(tmp: Path, monk
     assert stat.S_ISDIR(st.st_mode) and st.st_uid == VICTIM and stat.S_IMODE(st.st_mode) == 0o700
 
 
-def test_a_link_planted_where_the_cache_folder_goes_is_never_followed(tmp: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_link_planted_where_the_cache_folder_goes_is_never_followed(
+    tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The link points at a folder of the victim's own, so every check through it passes; but the
     attacker owns the link and can re-point it at their own folder after the check."""
     victims = tmp / "victims-own"
@@ -119,8 +120,11 @@ def cert_dir(tmp_path: Path) -> Path:
 
 def test_a_certificate_folder_of_another_user_is_refused(cert_dir: Path) -> None:
     os.chown(cert_dir, ATTACKER, ATTACKER)
-    for use in (lambda: MutualTLS(cert_dir), lambda: certdir.read(str(cert_dir)),
-                lambda: ensure_cert_dir(cert_dir, NAMES, options=FAST)):
+    for use in (
+        lambda: MutualTLS(cert_dir),
+        lambda: certdir.read(str(cert_dir)),
+        lambda: ensure_cert_dir(cert_dir, NAMES, options=FAST),
+    ):
         with pytest.raises(CatrustError, match=f"belongs to another user \\(uid {ATTACKER}\\)"):
             use()
 
@@ -160,8 +164,7 @@ def test_a_read_only_mount_is_fine_however_loose_its_mode(cert_dir: Path, tmp_pa
     """The kubelet mounts Secret volumes read-only, sometimes with mode 0777: nobody can change them."""
     mount = tmp_path / "secret-volume"
     mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0777", "none", str(mount)],
-                      capture_output=True).returncode:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0777", "none", str(mount)], capture_output=True).returncode:
         missing("a tmpfs mount", "mounting needs root and a kernel that allows it")
     try:
         for name in ("ca.crt", "tls.crt", "tls.key"):

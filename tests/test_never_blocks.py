@@ -89,8 +89,9 @@ def test_a_symlink_planted_by_another_user_is_refused(tmp_path: Path) -> None:
     assert victim.read_text() == "ssh-ed25519 AAAA me" and link.is_symlink()
 
 
-def test_a_fifo_as_ssl_cert_file_or_in_ssl_cert_dir(fifo: Path, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_fifo_as_ssl_cert_file_or_in_ssl_cert_dir(
+    fifo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(fifo))
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
     error = finishes(lambda: TrustStore.load([], system="auto"))

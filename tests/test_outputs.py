@@ -70,8 +70,9 @@ def test_write_bundle_into_a_missing_folder_is_a_clear_error(store: TrustStore, 
         store.write_bundle(tmp_path / "nope" / "bundle.pem")
 
 
-def test_one_info_summary_and_one_warning_per_rejected_file(ca_dir: Path, ca: CA,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_one_info_summary_and_one_warning_per_rejected_file(
+    ca_dir: Path, ca: CA, caplog: pytest.LogCaptureFixture
+) -> None:
     (ca_dir / "good.pem").write_bytes(ca.cert_pem)
     (ca_dir / "bad.pem").write_bytes(b"junk")
     expired = CA("expired", not_before=NOW - timedelta(days=90), not_after=NOW - timedelta(days=1))
@@ -82,8 +83,9 @@ def test_one_info_summary_and_one_warning_per_rejected_file(ca_dir: Path, ca: CA
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(infos) == 1 and "trusting 1 custom CAs" in infos[0].getMessage()
     assert len(warnings) == 2
-    assert any("bad.pem" in w for w in warnings) and any("two-problems.pem" in w and "private key" in w
-                                                         for w in warnings)
+    assert any("bad.pem" in w for w in warnings) and any(
+        "two-problems.pem" in w and "private key" in w for w in warnings
+    )
 
 
 def test_process_wide_defaults(ca_dir: Path, ca: CA, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -20,7 +20,8 @@ def load(ca_dir: Path) -> TrustStore:
 def test_many_blocks_with_text_between(ca_dir: Path) -> None:
     a, b, c = CA("a"), CA("b"), CA("c")
     (ca_dir / "bundle.pem").write_bytes(
-        b"Corporate roots, see wiki\n" + a.cert_pem + b"\nsubject=CN = b\n" + b.cert_pem + b"# end\n" + c.cert_pem)
+        b"Corporate roots, see wiki\n" + a.cert_pem + b"\nsubject=CN = b\n" + b.cert_pem + b"# end\n" + c.cert_pem
+    )
     store = load(ca_dir)
     assert [cert.block for cert in store.custom] == [1, 2, 3]
     assert store.rejected == ()
@@ -55,8 +56,9 @@ def test_corrupt_block_is_reported_and_the_others_count(ca_dir: Path) -> None:
     assert store.rejected[0].block == 2 and "not valid PEM" in store.rejected[0].reason
 
 
-def test_private_key_is_ignored_reported_and_never_output(ca_dir: Path, caplog: pytest.LogCaptureFixture,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_private_key_is_ignored_reported_and_never_output(
+    ca_dir: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
     ca = CA()
     key_block = key_pem(ca.key)
     (ca_dir / "tls.pem").write_bytes(ca.cert_pem + key_block)
@@ -70,24 +72,30 @@ def test_private_key_is_ignored_reported_and_never_output(ca_dir: Path, caplog: 
     assert secret not in json.dumps([r.__dict__ for r in store.rejected])
 
 
-@pytest.mark.parametrize("label, words", [
-    ("CERTIFICATE REQUEST", "signing request"),
-    ("X509 CRL", "revocation list"),
-    ("TRUSTED CERTIFICATE", "TRUSTED CERTIFICATE format"),
-    ("PUBLIC KEY", "bare public key"),
-    ("PKCS7", "not a certificate"),
-])
+@pytest.mark.parametrize(
+    "label, words",
+    [
+        ("CERTIFICATE REQUEST", "signing request"),
+        ("X509 CRL", "revocation list"),
+        ("TRUSTED CERTIFICATE", "TRUSTED CERTIFICATE format"),
+        ("PUBLIC KEY", "bare public key"),
+        ("PKCS7", "not a certificate"),
+    ],
+)
 def test_other_blocks_are_reported_by_kind(ca_dir: Path, label: str, words: str) -> None:
     (ca_dir / "other.pem").write_bytes(f"-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n".encode())
     assert words in load(ca_dir).rejected[0].reason
 
 
-@pytest.mark.parametrize("content, words", [
-    (b"", "empty"),
-    (b"  \n\n", "empty"),
-    (b"hello, I am a text file", "no PEM certificate block"),
-    (b"\x30\x82\x01\x00garbage", "looks like DER"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"", "empty"),
+        (b"  \n\n", "empty"),
+        (b"hello, I am a text file", "no PEM certificate block"),
+        (b"\x30\x82\x01\x00garbage", "looks like DER"),
+    ],
+)
 def test_garbage(ca_dir: Path, content: bytes, words: str) -> None:
     (ca_dir / "junk").write_bytes(content)
     assert words in load(ca_dir).rejected[0].reason
@@ -96,8 +104,9 @@ def test_garbage(ca_dir: Path, content: bytes, words: str) -> None:
 def test_der_private_key_is_recognised(ca_dir: Path) -> None:
     from cryptography.hazmat.primitives import serialization
 
-    key = new_key("ec").private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption())
+    key = new_key("ec").private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     (ca_dir / "key.der").write_bytes(key)
     assert "private key" in load(ca_dir).rejected[0].reason
 

@@ -63,11 +63,17 @@ def test_rsa_2048_is_fine(ca_dir: Path) -> None:
 def test_self_signed_with_a_bad_signature_is_rejected(ca_dir: Path) -> None:
     good = CA()
     forged = CA()  # same name, another key: the signature cannot verify under good's key
-    tampered = x509.CertificateBuilder().subject_name(good.cert.subject).issuer_name(good.cert.subject) \
-        .public_key(good.key.public_key()).serial_number(1).not_valid_before(NOW - timedelta(days=1)) \
-        .not_valid_after(NOW + timedelta(days=30 * 12)) \
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True) \
+    tampered = (
+        x509.CertificateBuilder()
+        .subject_name(good.cert.subject)
+        .issuer_name(good.cert.subject)
+        .public_key(good.key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=30 * 12))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(forged.key, hashes.SHA256())
+    )
     assert "signature does not verify" in only_rejection(ca_dir, pem(tampered))
 
 
@@ -164,16 +170,32 @@ def _self_signed(key_usage: bool, bc: bool) -> tuple[bytes, CA]:
     """A self-signed certificate with or without basicConstraints/keyCertSign, and its key holder."""
     holder = CA("holder")
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "prometheus.monitoring.svc")])
-    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(holder.key.public_key())
-               .serial_number(x509.random_serial_number()).not_valid_before(NOW - timedelta(days=1))
-               .not_valid_after(NOW + timedelta(days=300)))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(holder.key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=300))
+    )
     if bc:
         builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
     if key_usage:
-        builder = builder.add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-            key_agreement=False, key_cert_sign=True, crl_sign=False, encipher_only=False, decipher_only=False),
-            critical=True)
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
     cert = builder.sign(holder.key, hashes.SHA256())
     holder.cert, holder.name = cert, name  # what it issues now chains to this certificate
     return pem(cert), holder
@@ -183,8 +205,9 @@ def test_a_self_signed_certificate_that_openssl_would_treat_as_a_ca_is_rejected(
     """No basicConstraints but keyCertSign: OpenSSL lets it vouch for any host name."""
     cert_pem, holder = _self_signed(key_usage=True, bc=False)
     assert "treats it as a CA" in only_rejection(ca_dir, cert_pem)
-    anyone = TrustStore.load([], system="none").new_context([x509.load_pem_x509_certificate(cert_pem).public_bytes(
-                            serialization.Encoding.DER)])
+    anyone = TrustStore.load([], system="none").new_context(
+        [x509.load_pem_x509_certificate(cert_pem).public_bytes(serialization.Encoding.DER)]
+    )
     with tls_server(holder.issue("vault.internal")) as port:
         handshake(anyone, port, "vault.internal")  # the danger, had it been trusted
 
@@ -201,14 +224,16 @@ def test_a_legacy_v1_root_is_a_ca_with_a_warning(ca_dir: Path, tmp_path: Path) -
     openssl = shutil.which("openssl")
     if not openssl:
         from tests.support.servers import missing
+
         missing("openssl", "install the openssl package")
     holder = CA()
     key = tmp_path / "key.pem"
     key.write_bytes(key_pem(holder.key))
     run = dict(check=True, capture_output=True, cwd=tmp_path)
     subprocess.run([openssl, "req", "-new", "-key", str(key), "-subj", "/CN=legacy v1 root", "-out", "r.csr"], **run)
-    subprocess.run([openssl, "x509", "-req", "-in", "r.csr", "-signkey", str(key), "-days", "365", "-out",
-                    "v1.pem"], **run)
+    subprocess.run(
+        [openssl, "x509", "-req", "-in", "r.csr", "-signkey", str(key), "-days", "365", "-out", "v1.pem"], **run
+    )
     v1 = (tmp_path / "v1.pem").read_bytes()
     holder.cert = x509.load_pem_x509_certificate(v1)
     holder.name = holder.cert.subject
@@ -223,19 +248,28 @@ def test_a_legacy_v1_root_is_a_ca_with_a_warning(ca_dir: Path, tmp_path: Path) -
             handshake(strict, port)
 
 
-@pytest.mark.parametrize("bits, accepted, issues_tls", [
-    (0x40, True, False), (0xC0, True, False), (0x04, False, True), (0x01, False, False)])
-def test_a_netscape_certificate_type_counts_as_a_ca_only_with_its_ca_bits(ca_dir: Path, bits: int,
-                                                                          accepted: bool, issues_tls: bool) -> None:
+@pytest.mark.parametrize(
+    "bits, accepted, issues_tls", [(0x40, True, False), (0xC0, True, False), (0x04, False, True), (0x01, False, False)]
+)
+def test_a_netscape_certificate_type_counts_as_a_ca_only_with_its_ca_bits(
+    ca_dir: Path, bits: int, accepted: bool, issues_tls: bool
+) -> None:
     """OpenSSL counts nsCertType as CA only for sslCA, emailCA and objCA (NS_ANY_CA); for TLS chains,
     only sslCA lets it issue. Rejecting emailCA/objCA too is the conservative side of the same rule."""
     holder = CA("holder")
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "legacy.appliance")])
     ns_type = x509.UnrecognizedExtension(x509.ObjectIdentifier("2.16.840.1.113730.1.1"), bytes([3, 2, 0, bits]))
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(holder.key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(NOW - timedelta(days=1))
-            .not_valid_after(NOW + timedelta(days=300)).add_extension(ns_type, critical=False)
-            .sign(holder.key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(holder.key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=300))
+        .add_extension(ns_type, critical=False)
+        .sign(holder.key, hashes.SHA256())
+    )
     holder.cert, holder.name = cert, name
     trusting = TrustStore.load([], system="none").new_context([der(cert)])  # what trusting it anyway would give
     with tls_server(holder.issue("vault.internal")) as port:

@@ -95,6 +95,7 @@ def toggle_b(folder: Path, clock: FakeClock, i: int) -> None:
 
 # --- add, remove, replace: through ssl_context() -------------------------------------------------
 
+
 def test_an_added_ca_works_after_a_reload_without_restart(folder: Path, update: Update) -> None:
     update(folder, {"a.pem": A.cert_pem})
     with tls_server(B.issue()) as port:
@@ -106,8 +107,7 @@ def test_an_added_ca_works_after_a_reload_without_restart(folder: Path, update: 
         refused(before, port)  # a context someone holds is never changed
 
 
-def test_a_removed_ca_stops_working_once_the_folder_has_settled(folder: Path, update: Update,
-                                                                clock: FakeClock) -> None:
+def test_a_removed_ca_stops_working_once_the_folder_has_settled(folder: Path, update: Update, clock: FakeClock) -> None:
     update(folder, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
     with tls_server(B.issue()) as port:
         handshake(catrust.ssl_context(), port)
@@ -119,8 +119,9 @@ def test_a_removed_ca_stops_working_once_the_folder_has_settled(folder: Path, up
         refused(catrust.ssl_context(), port)
 
 
-def test_an_odd_certificate_arriving_with_a_removal_does_not_stop_the_following(folder: Path, update: Update,
-                                                                                  clock: FakeClock) -> None:
+def test_an_odd_certificate_arriving_with_a_removal_does_not_stop_the_following(
+    folder: Path, update: Update, clock: FakeClock
+) -> None:
     """A certificate that made cryptography raise used to stop every check: the removed CA stayed trusted."""
     odd = tls_feature_unknown()
     update(folder, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
@@ -134,8 +135,9 @@ def test_an_odd_certificate_arriving_with_a_removal_does_not_stop_the_following(
         assert [r.path.rsplit("/", 1)[1] for r in catrust.default_store().rejected] == ["odd.der"]
 
 
-def test_a_replaced_ca_works_at_once_and_the_old_one_goes_once_settled(folder: Path, update: Update,
-                                                                       clock: FakeClock) -> None:
+def test_a_replaced_ca_works_at_once_and_the_old_one_goes_once_settled(
+    folder: Path, update: Update, clock: FakeClock
+) -> None:
     update(folder, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
     with tls_server(B.issue()) as port_b, tls_server(C.issue()) as port_c:
         refused(catrust.ssl_context(), port_c)
@@ -150,6 +152,7 @@ def test_a_replaced_ca_works_at_once_and_the_old_one_goes_once_settled(folder: P
 
 
 # --- through an httpx client made before the change ----------------------------------------------
+
 
 def test_an_existing_httpx_client_uses_the_new_trust_for_new_connections(folder: Path, clock: FakeClock) -> None:
     publish(folder, {"a.pem": A.cert_pem})
@@ -168,8 +171,7 @@ def test_an_existing_httpx_client_uses_the_new_trust_for_new_connections(folder:
             client.get(url)
 
 
-def test_an_existing_async_httpx_client_uses_the_new_trust_for_new_connections(folder: Path,
-                                                                               clock: FakeClock) -> None:
+def test_an_existing_async_httpx_client_uses_the_new_trust_for_new_connections(folder: Path, clock: FakeClock) -> None:
     publish(folder, {"a.pem": A.cert_pem})
 
     async def scenario(url: str) -> None:
@@ -192,8 +194,10 @@ def test_an_existing_async_httpx_client_uses_the_new_trust_for_new_connections(f
 
 # --- under load -----------------------------------------------------------------------------------
 
-def test_200_reloads_while_threads_handshake_with_a_ca_that_stays(folder: Path, clock: FakeClock, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_200_reloads_while_threads_handshake_with_a_ca_that_stays(
+    folder: Path, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     roots = tmp_path / "roots.pem"
     roots.write_bytes(CA("stand-in system root").cert_pem)
     monkeypatch.setenv("SSL_CERT_FILE", str(roots))  # one system root: a context builds in ~1 ms, not 16
@@ -203,6 +207,7 @@ def test_200_reloads_while_threads_handshake_with_a_ca_that_stays(folder: Path, 
     successes: list[int] = []
 
     with tls_server(A.issue()) as port:
+
         def handshakes() -> None:
             while not stop.is_set():
                 try:
@@ -236,9 +241,9 @@ def test_200_reloads_while_threads_handshake_with_a_ca_that_stays(folder: Path, 
     assert successes and catrust.generation() == 200
 
 
-def test_a_reader_polling_the_bundle_file_only_ever_sees_a_whole_bundle(folder: Path, clock: FakeClock,
-                                                                        tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_reader_polling_the_bundle_file_only_ever_sees_a_whole_bundle(
+    folder: Path, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CATRUST_BUNDLE_PATH", str(tmp_path / "ca-bundle.pem"))
     publish(folder, {"a.pem": A.cert_pem})
     path = catrust.ca_bundle_path()
@@ -267,6 +272,7 @@ def test_a_reader_polling_the_bundle_file_only_ever_sees_a_whole_bundle(folder: 
 
 # --- last known good ------------------------------------------------------------------------------
 
+
 def _dangle(folder: Path) -> None:
     (folder / "ab.pem").unlink()
     (folder / "ab.pem").symlink_to("..data/ab.pem")
@@ -277,16 +283,20 @@ HALF_FINISHED: dict[str, tuple[Callable[[Path], object], str, int]] = {
     "folder vanished": (shutil.rmtree, "is missing", logging.WARNING),
     "folder emptied": (lambda f: (f / "ab.pem").unlink(), "is empty)", logging.WARNING),
     "file emptied": (lambda f: (f / "ab.pem").write_bytes(b""), "(is empty)", logging.WARNING),
-    "file cut mid-block": (lambda f: (f / "ab.pem").write_bytes(BOTH[:len(A.cert_pem) + 200]),
-                           "no matching END line", logging.WARNING),
+    "file cut mid-block": (
+        lambda f: (f / "ab.pem").write_bytes(BOTH[: len(A.cert_pem) + 200]),
+        "no matching END line",
+        logging.WARNING,
+    ),
     "file cut between blocks": (lambda f: (f / "ab.pem").write_bytes(A.cert_pem), "certificates changed", logging.INFO),
     "link left dangling": (_dangle, "dangling symbolic link", logging.WARNING),
 }
 
 
 @pytest.mark.parametrize("state", HALF_FINISHED)
-def test_a_half_finished_update_keeps_the_last_good_trust(folder: Path, clock: FakeClock, state: str,
-                                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_a_half_finished_update_keeps_the_last_good_trust(
+    folder: Path, clock: FakeClock, state: str, caplog: pytest.LogCaptureFixture
+) -> None:
     break_it, words, level = HALF_FINISHED[state]
     (folder / "ab.pem").write_bytes(BOTH)
     caplog.set_level(logging.INFO, logger="catrust")
@@ -322,9 +332,10 @@ def test_a_folder_that_stays_gone_ends_as_a_fresh_start_would_see_it(folder: Pat
 
 # --- callbacks, generation, intervals, the bundle path ---------------------------------------------
 
+
 def test_on_change_runs_after_the_swap_with_the_bundle_already_rewritten(
-        folder: Path, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
+    folder: Path, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("CATRUST_BUNDLE_PATH", str(tmp_path / "ca-bundle.pem"))
     (folder / "a.pem").write_bytes(A.cert_pem)
     path = catrust.ca_bundle_path()
@@ -349,8 +360,9 @@ def test_on_change_runs_after_the_swap_with_the_bundle_already_rewritten(
     assert catrust.reload() and catrust.generation() == 2 and len(calls) == 1
 
 
-def test_accesses_recheck_the_folder_once_the_interval_has_passed(folder: Path, clock: FakeClock,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_accesses_recheck_the_folder_once_the_interval_has_passed(
+    folder: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CATRUST_RELOAD_INTERVAL", "5")
     (folder / "a.pem").write_bytes(A.cert_pem)
     with tls_server(B.issue()) as port:
@@ -363,8 +375,9 @@ def test_accesses_recheck_the_folder_once_the_interval_has_passed(folder: Path, 
         assert catrust.generation() == 1
 
 
-def test_interval_zero_turns_checks_on_access_off_but_reload_still_works(folder: Path, clock: FakeClock,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interval_zero_turns_checks_on_access_off_but_reload_still_works(
+    folder: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CATRUST_RELOAD_INTERVAL", "0")
     (folder / "a.pem").write_bytes(A.cert_pem)
     ctx = catrust.ssl_context()
@@ -381,8 +394,9 @@ def test_an_invalid_reload_interval_is_an_error(folder: Path, monkeypatch: pytes
         catrust.ssl_context()
 
 
-def test_the_default_bundle_path_stays_and_follows_the_trust(folder: Path, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_bundle_path_stays_and_follows_the_trust(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     (folder / "a.pem").write_bytes(A.cert_pem)
     path = catrust.ca_bundle_path()
@@ -394,6 +408,7 @@ def test_the_default_bundle_path_stays_and_follows_the_trust(folder: Path, tmp_p
 
 
 # --- change detection -----------------------------------------------------------------------------
+
 
 def test_only_changed_files_are_read_again(ca_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     names = [f"ca-{i:02}.pem" for i in range(20)]
@@ -420,8 +435,9 @@ def test_only_changed_files_are_read_again(ca_dir: Path, monkeypatch: pytest.Mon
     assert follower.check() is not None and reads == ["ca-07.pem"]
 
 
-def test_a_kubelet_update_judges_again_only_the_file_whose_bytes_changed(ca_dir: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_kubelet_update_judges_again_only_the_file_whose_bytes_changed(
+    ca_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     publish(ca_dir, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
     judged: list[str] = []
     real_judge = catrust._trust.loader.judge_file
@@ -442,6 +458,7 @@ def test_a_kubelet_update_judges_again_only_the_file_whose_bytes_changed(ca_dir:
 
 # --- the background watcher and the sidecar, on the real clock ------------------------------------
 
+
 def test_watch_follows_changes_in_the_background(ca_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CATRUST_CA_DIRS", str(ca_dir))
     publish(ca_dir, {"a.pem": A.cert_pem})
@@ -461,16 +478,30 @@ def test_watch_needs_a_positive_interval() -> None:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_watch_sidecar_keeps_the_bundle_current_and_stops_cleanly(ca_dir: Path, tmp_path: Path,
-                                                                  signum: signal.Signals) -> None:
+def test_watch_sidecar_keeps_the_bundle_current_and_stops_cleanly(
+    ca_dir: Path, tmp_path: Path, signum: signal.Signals
+) -> None:
     out = tmp_path / "shared" / "ca-bundle.pem"
     out.parent.mkdir()
     publish(ca_dir, {"a.pem": A.cert_pem})
     env = {k: v for k, v in os.environ.items() if not k.startswith("CATRUST_")}
-    command = [sys.executable, "-m", "catrust", "--ca-dir", str(ca_dir), "--system", "none",
-               "watch", "--out", str(out), "--interval", "0.05"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                          cwd=REPO) as proc:
+    command = [
+        sys.executable,
+        "-m",
+        "catrust",
+        "--ca-dir",
+        str(ca_dir),
+        "--system",
+        "none",
+        "watch",
+        "--out",
+        str(out),
+        "--interval",
+        "0.05",
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO
+    ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         lines: queue.Queue[str] = queue.Queue()
         reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or ()])
@@ -522,8 +553,7 @@ def test_verdicts_that_time_alone_changes_are_judged_again(folder: Path, clock: 
     assert catrust.default_store().custom[-1].subject.startswith("CN=starts soon")
 
 
-def test_two_half_finished_moments_two_seconds_apart_are_not_one_settled_state(folder: Path,
-                                                                                clock: FakeClock) -> None:
+def test_two_half_finished_moments_two_seconds_apart_are_not_one_settled_state(folder: Path, clock: FakeClock) -> None:
     """A sync script's rm-then-cp, caught twice by checks 2 s apart, never looked settled."""
     edit(folder, {"a.pem": A.cert_pem})
     catrust.reload()
@@ -539,7 +569,8 @@ def test_two_half_finished_moments_two_seconds_apart_are_not_one_settled_state(f
 
 
 def test_a_read_that_fails_when_time_calls_for_a_new_verdict_keeps_the_old_one(
-        ca_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ca_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Same bytes, same stat data: one failed read (EMFILE, EIO) must not turn a trusted CA into a rejection."""
     from datetime import datetime, timedelta, timezone
 
@@ -557,8 +588,9 @@ def test_a_read_that_fails_when_time_calls_for_a_new_verdict_keeps_the_old_one(
     wait_until(loader.recheck_due)
     real_read = catrust._trust.loader.read
     monkeypatch.setattr(catrust._trust.loader, "UNREADABLE_RETRY", timedelta(0))
-    monkeypatch.setattr(catrust._trust.loader, "read",
-                        lambda path, size: Unread(path, "cannot be opened: Too many open files"))
+    monkeypatch.setattr(
+        catrust._trust.loader, "read", lambda path, size: Unread(path, "cannot be opened: Too many open files")
+    )
     files = looked(loader)
     assert files[(0, "ca.pem")] == (before,)  # kept, and tried again at the next check
     monkeypatch.setattr(catrust._trust.loader, "read", real_read)

@@ -27,7 +27,7 @@ def _package_file(package: str, *parts: str) -> str | None:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = os.path.join(list(spec.submodule_search_locations)[0], *parts)
+    path = os.path.join(next(iter(spec.submodule_search_locations)), *parts)
     return path if os.path.isfile(path) else None
 
 
@@ -52,6 +52,7 @@ def test_every_valid_root_of_a_real_store_is_accepted(ca_dir: Path, store: str) 
     bundle = STORES[store]
     if bundle is None or not os.path.isfile(bundle):
         from tests.support.servers import missing
+
         missing(f"the {store} root store", "install ca-certificates and the test extras")
     assert bundle is not None
     count = split_into(ca_dir, bundle)
@@ -74,6 +75,7 @@ def test_debians_one_file_per_root_folder_as_it_ships(tmp_path: Path) -> None:
     files = sorted(glob.glob("/usr/share/ca-certificates/mozilla/*.crt"))
     if not files:
         from tests.support.servers import missing
+
         missing("Debian's ca-certificates", "apt-get install ca-certificates")
     loaded = TrustStore.load("/usr/share/ca-certificates/mozilla", system="none")
     sha1 = [c for c in loaded.custom if b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x05" in c.der[:600]]

@@ -49,6 +49,7 @@ def client_leaf(ca: CA, tmp_path: Path) -> tuple[Leaf, Path, Path]:
 
 # --- HTTP: requests, urllib3, aiohttp, websockets -------------------------------------------------------
 
+
 def test_requests(trusted: CA) -> None:
     requests = sdk("requests")
     with tls_server(trusted.issue()) as port:
@@ -107,6 +108,7 @@ def test_websockets(trusted: CA) -> None:
 
 # --- AWS: boto3 against moto behind TLS -----------------------------------------------------------------
 
+
 def test_boto3(trusted: CA, monkeypatch: pytest.MonkeyPatch) -> None:
     boto3 = sdk("boto3")
     from botocore.exceptions import SSLError
@@ -124,6 +126,7 @@ def test_boto3(trusted: CA, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # --- Redis ------------------------------------------------------------------------------------------------
+
 
 def test_redis_sync_and_asyncio(trusted: CA) -> None:
     redis = sdk("redis")
@@ -166,15 +169,23 @@ def test_redis_mutual_tls(trusted: CA, client_leaf: tuple[Leaf, Path, Path]) -> 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------------------
 
+
 def test_psycopg_verify_full(trusted: CA) -> None:
     psycopg = sdk("psycopg")
     with postgres_server(trusted.issue()) as port:
-        with psycopg.connect(host="localhost", port=port, user="postgres", dbname="postgres",
-                             **clients.psycopg_kwargs()) as conn:
+        with psycopg.connect(
+            host="localhost", port=port, user="postgres", dbname="postgres", **clients.psycopg_kwargs()
+        ) as conn:
             assert conn.execute("select ssl from pg_stat_ssl where pid = pg_backend_pid()").fetchone() == (True,)
         with pytest.raises(psycopg.OperationalError, match="certificate verify failed"):
-            psycopg.connect(host="localhost", port=port, user="postgres", dbname="postgres",
-                            sslmode="verify-full", sslrootcert=certifi.where())
+            psycopg.connect(
+                host="localhost",
+                port=port,
+                user="postgres",
+                dbname="postgres",
+                sslmode="verify-full",
+                sslrootcert=certifi.where(),
+            )
 
 
 def test_psycopg_mutual_tls(trusted: CA, client_leaf: tuple[Leaf, Path, Path]) -> None:
@@ -189,6 +200,7 @@ def test_psycopg_mutual_tls(trusted: CA, client_leaf: tuple[Leaf, Path, Path]) -
 
 
 # --- gRPC -------------------------------------------------------------------------------------------------
+
 
 def test_grpc(trusted: CA) -> None:
     grpc = sdk("grpc")
@@ -215,12 +227,19 @@ def test_grpc_mutual_tls(trusted: CA, client_leaf: tuple[Leaf, Path, Path]) -> N
 
 # --- NATS -------------------------------------------------------------------------------------------------
 
+
 def test_nats(trusted: CA) -> None:
     nats = sdk("nats")
 
     async def roundtrip(port: int, tls: ssl.SSLContext) -> bytes:
-        nc = await nats.connect(f"tls://localhost:{port}", tls=tls, tls_hostname="localhost",
-                                allow_reconnect=False, connect_timeout=10, max_reconnect_attempts=0)
+        nc = await nats.connect(
+            f"tls://localhost:{port}",
+            tls=tls,
+            tls_hostname="localhost",
+            allow_reconnect=False,
+            connect_timeout=10,
+            max_reconnect_attempts=0,
+        )
         try:
             sub = await nc.subscribe("catrust")
             await nc.publish("catrust", b"hello")
@@ -236,12 +255,17 @@ def test_nats(trusted: CA) -> None:
 
 # --- RabbitMQ ---------------------------------------------------------------------------------------------
 
+
 def test_pika(trusted: CA) -> None:
     pika = sdk("pika")
     with rabbitmq_server(trusted.issue()) as port:
+
         def connect(options: object) -> object:
-            return pika.BlockingConnection(pika.ConnectionParameters(
-                host="localhost", port=port, ssl_options=options, connection_attempts=1, socket_timeout=10))
+            return pika.BlockingConnection(
+                pika.ConnectionParameters(
+                    host="localhost", port=port, ssl_options=options, connection_attempts=1, socket_timeout=10
+                )
+            )
 
         connection = connect(clients.pika_ssl_options("localhost"))
         channel = connection.channel()

@@ -32,13 +32,16 @@ def test_auto_reads_the_os_bundle_like_go(monkeypatch: pytest.MonkeyPatch) -> No
     found = [f for f in system_roots.WELL_KNOWN_FILES if Path(f).is_file()]
     if not found:
         from tests.support.servers import missing
+
         missing("an operating-system CA bundle", "install the ca-certificates package")
     store = TrustStore.load([], system="auto")
     assert store.system and "certifi" not in store.system_source
     assert not store.system_problems
 
 
-def test_ssl_cert_file_replaces_the_bundle_and_ssl_cert_dir_adds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ssl_cert_file_replaces_the_bundle_and_ssl_cert_dir_adds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     a, b = CA("env file root"), CA("env dir root")
     (tmp_path / "roots.pem").write_bytes(a.cert_pem)
     (tmp_path / "dir").mkdir()
@@ -53,9 +56,9 @@ def test_ssl_cert_file_replaces_the_bundle_and_ssl_cert_dir_adds(tmp_path: Path,
         handshake(store.ssl_context(), port)
 
 
-def test_missing_ssl_cert_file_is_loud_and_auto_falls_back_to_certifi(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch,
-                                                                       caplog: pytest.LogCaptureFixture) -> None:
+def test_missing_ssl_cert_file_is_loud_and_auto_falls_back_to_certifi(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "absent.pem"))
     monkeypatch.setattr(system_roots, "WELL_KNOWN_DIRS", ())
     store = TrustStore.load([], system="auto")
@@ -68,16 +71,21 @@ def test_missing_ssl_cert_file_is_loud_and_auto_falls_back_to_certifi(tmp_path: 
 def test_distroless_image_falls_back_to_certifi(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(system_roots, "WELL_KNOWN_FILES", ())
     monkeypatch.setattr(system_roots, "WELL_KNOWN_DIRS", ())
-    monkeypatch.setattr(ssl, "get_default_verify_paths",
-                        lambda: ssl.DefaultVerifyPaths(None, None, "SSL_CERT_FILE", str(tmp_path / "none.pem"),
-                                                       "SSL_CERT_DIR", str(tmp_path)))
+    monkeypatch.setattr(
+        ssl,
+        "get_default_verify_paths",
+        lambda: ssl.DefaultVerifyPaths(
+            None, None, "SSL_CERT_FILE", str(tmp_path / "none.pem"), "SSL_CERT_DIR", str(tmp_path)
+        ),
+    )
     store = TrustStore.load([], system="auto")
     assert store.system_source == "certifi"
     assert any("using certifi" in p for p in store.system_problems)
 
 
-def test_quirky_system_roots_load_without_warnings_and_are_kept(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quirky_system_roots_load_without_warnings_and_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """certifi and Debian ship a root with a negative serial number; cryptography warns on it."""
     bundle = tmp_path / "bundle.pem"
     shutil.copy(certifi.where(), bundle)
@@ -93,7 +101,8 @@ def test_quirky_system_roots_load_without_warnings_and_are_kept(tmp_path: Path,
 
 
 def test_hashed_folder_reads_real_files_once_and_keeps_hash_named_regular_files(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     a, b = CA("linked root"), CA("hash-named root")
     (tmp_path / "linked.pem").write_bytes(a.cert_pem)
     (tmp_path / "1a2b3c4d.0").symlink_to("linked.pem")  # what `openssl rehash` makes

@@ -34,8 +34,10 @@ def anonymous_server() -> Iterator[int]:
 
 
 def talk(ctx: ssl.SSLContext, port: int) -> None:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
-            ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        ctx.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
         tls.recv(16)
 
 
@@ -48,41 +50,43 @@ def test_the_anonymous_server_really_serves_an_anonymous_client(anonymous_server
 
 
 @pytest.mark.parametrize("value", ["ALL:@SECLEVEL=0", "aNULL:@seclevel=0", "ADH:@SECLEVEL=0:eNULL"])
-def test_a_cipher_string_that_lowers_the_security_level_is_refused(monkeypatch: pytest.MonkeyPatch,
-                                                                    value: str) -> None:
+def test_a_cipher_string_that_lowers_the_security_level_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("CATRUST_TLS_CIPHERS", value)
-    with pytest.raises(ConfigError, match="never lowers OpenSSL's security level"):
+    with pytest.raises(ConfigError, match=r"never lowers OpenSSL's security level"):
         TrustStore.load([], system="none")
 
 
 @pytest.mark.parametrize("value", ["ALL", "aNULL:ALL", "ALL:COMPLEMENTOFALL", "ECDHE+AESGCM:ADH"])
 def test_no_cipher_string_lets_a_server_without_a_certificate_through(
-        monkeypatch: pytest.MonkeyPatch, anonymous_server: int, value: str) -> None:
+    monkeypatch: pytest.MonkeyPatch, anonymous_server: int, value: str
+) -> None:
     monkeypatch.setenv("CATRUST_TLS_CIPHERS", value)
     ctx = TrustStore.load([], system="none").ssl_context()
     assert not [c for c in ctx.get_ciphers() if c.get("auth") == "auth-null" or c.get("symmetric") == "cipher-null"]
-    with pytest.raises(ssl.SSLError, match="HANDSHAKE_FAILURE|NO_SHARED_CIPHER|alert handshake failure"):
+    with pytest.raises(ssl.SSLError, match=r"HANDSHAKE_FAILURE|NO_SHARED_CIPHER|alert handshake failure"):
         talk(ctx, anonymous_server)
 
 
 @pytest.mark.parametrize("name", ["CATRUST_MIN_TLS_VERSION", "CATRUST_SERVICE_MIN_TLS_VERSION"])
 @pytest.mark.parametrize("value", ["TLS10", "tls11"])
-def test_catrusts_own_variables_refuse_tls_1_0_and_1_1_at_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                               name: str, value: str) -> None:
+def test_catrusts_own_variables_refuse_tls_1_0_and_1_1_at_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
     monkeypatch.setenv(name, value)
     ensure_cert_dir(tmp_path, NAMES, options=FAST)
-    with pytest.raises(ConfigError, match="TLS 1.0 and 1.1 cannot be negotiated.*use TLS12 or TLS13"):
+    with pytest.raises(ConfigError, match=r"TLS 1.0 and 1.1 cannot be negotiated.*use TLS12 or TLS13"):
         TrustStore.load([], system="none") if "SERVICE" not in name else MutualTLS(tmp_path)
 
 
 @pytest.mark.parametrize("value", ["TLS10", ssl.TLSVersion.TLSv1_1])
 def test_tls_context_refuses_tls_1_0_and_1_1(ca: CA, value: str | ssl.TLSVersion) -> None:
-    with pytest.raises(ConfigError, match="cannot be negotiated"):
+    with pytest.raises(ConfigError, match=r"cannot be negotiated"):
         tls_context(min_version=value, store=TrustStore.load([], system="none"))
 
 
 def test_kedas_tls10_becomes_tls12_with_a_warning_naming_the_risk(
-        ca_dir: Path, ca: CA, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    ca_dir: Path, ca: CA, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """KEDA would allow TLS 1.0; OpenSSL refuses it here, so the minimum stays where handshakes work."""
     (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
     monkeypatch.setenv("KEDA_HTTP_MIN_TLS_VERSION", "TLS10")
@@ -95,9 +99,13 @@ def test_kedas_tls10_becomes_tls12_with_a_warning_naming_the_risk(
 
 
 def test_kedas_cipher_list_takes_both_separators_and_drops_unknown_names(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setenv("KEDA_HTTP_TLS_CIPHER_LIST", " TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 :"
-                       "TLS_RSA_WITH_RC4_128_SHA, TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,NOPE")
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(
+        "KEDA_HTTP_TLS_CIPHER_LIST",
+        " TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 :"
+        "TLS_RSA_WITH_RC4_128_SHA, TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,NOPE",
+    )
     caplog.set_level(logging.WARNING, logger="catrust")
     ctx = TrustStore.load([], system="none").ssl_context()
     tls12 = {c["name"] for c in ctx.get_ciphers() if c["protocol"] == "TLSv1.2"}
@@ -107,18 +115,23 @@ def test_kedas_cipher_list_takes_both_separators_and_drops_unknown_names(
 
 
 def test_kedas_cipher_list_of_only_unknown_names_keeps_openssls_defaults(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("KEDA_HTTP_TLS_CIPHER_LIST", "TLS_RSA_WITH_RC4_128_SHA")
     assert settings.tls_ciphers() is None
     assert "TLS_RSA_WITH_RC4_128_SHA" in caplog.text
 
 
-@pytest.mark.parametrize("name, value", [
-    ("KEDA_SERVICE_TLS_CIPHER_LIST", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
-    ("CATRUST_SERVICE_TLS_CIPHERS", "ECDHE-ECDSA-AES128-GCM-SHA256"),
-])
-def test_component_mutual_tls_takes_its_own_cipher_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                        name: str, value: str) -> None:
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("KEDA_SERVICE_TLS_CIPHER_LIST", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+        ("CATRUST_SERVICE_TLS_CIPHERS", "ECDHE-ECDSA-AES128-GCM-SHA256"),
+    ],
+)
+def test_component_mutual_tls_takes_its_own_cipher_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
     ensure_cert_dir(tmp_path, NAMES, options=FAST)
     monkeypatch.setenv("CATRUST_SERVICE_MIN_TLS_VERSION", "TLS12")
     monkeypatch.setenv(name, value)

@@ -59,7 +59,7 @@ def test_refused_extra_ca_is_a_clear_error(store: TrustStore, ca: CA) -> None:
     from tests.support.certkit import pem
 
     expired = CA("expired trigger CA", not_before=NOW - timedelta(days=90), not_after=NOW - timedelta(days=1))
-    with pytest.raises(CatrustError, match="trigger's CA was refused.*expired on"):
+    with pytest.raises(CatrustError, match=r"trigger's CA was refused.*expired on"):
         tls_context(ca=expired.cert_pem, store=store)
     assert tls_context(ca=pem(ca.issue().cert), store=store)  # a server certificate is a pin, as in KEDA
     with pytest.raises(CatrustError, match=r"ca= is neither PEM text nor a readable file \(its value is not shown\)"):
@@ -95,16 +95,18 @@ def test_concurrent_triggers_never_reach_the_shared_trust(store: TrustStore) -> 
 
 def test_client_certificate_inline_and_encrypted(store: TrustStore, ca: CA, tmp_path: Path) -> None:
     client = ca.issue("scaler")
-    encrypted = client.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.BestAvailableEncryption(b"s3cret"))
+    encrypted = client.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"s3cret")
+    )
     server = ca.issue()
     with tls_server(server, mtls_server_context(server, ca)) as port:
         handshake(tls_context(cert=client.chain_pem, key=client.key_pem, store=store), port)
         handshake(tls_context(cert=client.chain_pem, key=encrypted, password="s3cret", store=store), port)
         (tmp_path / "tls.crt").write_bytes(client.chain_pem)
         (tmp_path / "tls.key").write_bytes(encrypted)
-        handshake(tls_context(cert=tmp_path / "tls.crt", key=tmp_path / "tls.key", password=b"s3cret",
-                              store=store), port)
+        handshake(
+            tls_context(cert=tmp_path / "tls.crt", key=tmp_path / "tls.key", password=b"s3cret", store=store), port
+        )
         # The shared context carries no client certificate. With TLS 1.3 the server refuses after the
         # client's side of the handshake: an alert, or a reset if the server has closed already.
         with pytest.raises((ssl.SSLError, ConnectionResetError)):
@@ -113,14 +115,15 @@ def test_client_certificate_inline_and_encrypted(store: TrustStore, ca: CA, tmp_
 
 def test_client_certificate_errors_are_clear_and_keyless(store: TrustStore, ca: CA) -> None:
     client, stranger = ca.issue("scaler"), ca.issue("other")
-    encrypted = client.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.BestAvailableEncryption(b"s3cret"))
-    with pytest.raises(CatrustError, match="do not match") as mismatch:
+    encrypted = client.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"s3cret")
+    )
+    with pytest.raises(CatrustError, match=r"do not match") as mismatch:
         tls_context(cert=client.chain_pem, key=stranger.key_pem, store=store)
     assert "PRIVATE" not in str(mismatch.value)
-    with pytest.raises(CatrustError, match="password"):
+    with pytest.raises(CatrustError, match=r"password"):
         tls_context(cert=client.chain_pem, key=encrypted, password="wrong", store=store)
-    with pytest.raises(CatrustError, match="without its certificate"):
+    with pytest.raises(CatrustError, match=r"without its certificate"):
         tls_context(key=client.key_pem, store=store)
 
 
@@ -128,7 +131,7 @@ def test_server_name_is_verified_whatever_host_is_dialled(store: TrustStore, ca:
     with tls_server(ca.issue("redis.internal")) as port:
         pinned = tls_context(server_name="redis.internal", store=store)
         handshake(pinned, port, hostname="127.0.0.1")
-        with pytest.raises(ssl.SSLCertVerificationError, match="mismatch"):
+        with pytest.raises(ssl.SSLCertVerificationError, match=r"mismatch"):
             handshake(store.ssl_context(), port, hostname="127.0.0.1")
 
 
@@ -140,12 +143,13 @@ def test_min_version(store: TrustStore, ca: CA) -> None:
         handshake(tls_context(min_version="TLS12", store=store), port)
         with pytest.raises(ssl.SSLError):
             handshake(tls_context(min_version="TLS13", store=store), port)
-    with pytest.raises(ConfigError, match="not a TLS version"):
+    with pytest.raises(ConfigError, match=r"not a TLS version"):
         tls_context(min_version="1.3", store=store)
 
 
-def test_unsafe_ssl_only_by_name_and_loudly_once_per_target(store: TrustStore,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_unsafe_ssl_only_by_name_and_loudly_once_per_target(
+    store: TrustStore, caplog: pytest.LogCaptureFixture
+) -> None:
     untrusted = CA("nobody trusts me").issue()
     with tls_server(untrusted) as port:
         with pytest.raises(ssl.SSLCertVerificationError):
@@ -155,7 +159,7 @@ def test_unsafe_ssl_only_by_name_and_loudly_once_per_target(store: TrustStore,
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "verification is OFF for prometheus" in warnings[0] and "makes it unnecessary" in warnings[0]
-    with pytest.raises(ConfigError, match="not a boolean"):
+    with pytest.raises(ConfigError, match=r"not a boolean"):
         tls_context(unsafe_ssl="yes", store=store)
 
 
@@ -167,18 +171,32 @@ def test_default_store_is_used_when_none_is_given(ca_dir: Path, ca: CA, monkeypa
     assert catrust.default_store().ssl_context().cert_store_stats()["x509"] >= 1
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("1", True), ("t", True), ("T", True), ("TRUE", True), ("true", True), ("True", True),
-    ("0", False), ("f", False), ("F", False), ("FALSE", False), ("false", False), ("False", False),
-    (True, True), (False, False),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("1", True),
+        ("t", True),
+        ("T", True),
+        ("TRUE", True),
+        ("true", True),
+        ("True", True),
+        ("0", False),
+        ("f", False),
+        ("F", False),
+        ("FALSE", False),
+        ("false", False),
+        ("False", False),
+        (True, True),
+        (False, False),
+    ],
+)
 def test_parse_bool_is_gos(value: str | bool, expected: bool) -> None:
     assert parse_bool(value) is expected
 
 
 @pytest.mark.parametrize("value", ["yes", "no", "tRuE", "", " true", "2"])
 def test_parse_bool_refuses_anything_else(value: str) -> None:
-    with pytest.raises(ConfigError, match="unsafeSsl"):
+    with pytest.raises(ConfigError, match=r"unsafeSsl"):
         parse_bool(value, "unsafeSsl")
 
 
@@ -196,15 +214,16 @@ def test_http_clients_take_a_per_trigger_context_built_with_their_alpn(store: Tr
             assert http.get(url).text == "ok"
         assert urllib3.PoolManager(ssl_context=ctx, retries=False).request("GET", url).data == b"ok"
         without = tls_context(cert=client.chain_pem, key=client.key_pem, store=store)
-        with pytest.raises(CatrustError, match="alpn="):  # what httpcore does first on a new connection
+        with pytest.raises(CatrustError, match=r"alpn="):  # what httpcore does first on a new connection
             without.set_alpn_protocols(["http/1.1"])
 
 
 def test_an_encrypted_key_in_the_certificate_file_never_prompts(tmp_path: Path) -> None:
     """OpenSSL asks the terminal for a pass phrase when it meets an encrypted key with no callback."""
     leaf = CA("prompt").issue("client")
-    encrypted = leaf.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.BestAvailableEncryption(b"pw"))
+    encrypted = leaf.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")
+    )
     (tmp_path / "client.pem").write_bytes(leaf.chain_pem + encrypted)
     script = tmp_path / "prompt.py"
     script.write_text(f"""
@@ -217,8 +236,15 @@ except CatrustError as exc:
 """)
     command = f"{sys.executable} -W error {script}"  # `script` gives the child a terminal of its own
     try:
-        result = subprocess.run(["script", "-qec", command, "/dev/null"], check=False, stdin=subprocess.DEVNULL,
-                                capture_output=True, text=True, timeout=30, env={**os.environ, "SHELL": "/bin/sh"})
+        result = subprocess.run(
+            ["script", "-qec", command, "/dev/null"],
+            check=False,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "SHELL": "/bin/sh"},
+        )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"waited for a pass phrase: {exc.stdout!r}")
     assert "pass phrase" not in result.stdout
@@ -263,7 +289,7 @@ def test_a_key_body_without_its_begin_line_is_never_quoted(store: TrustStore, na
     with pytest.raises(CatrustError, match=f"{name}= is neither PEM text nor a readable file") as caught:
         tls_context(**{name: body}, store=store)  # type: ignore[arg-type]
     message = str(caught.value)
-    assert not any(body[i:i + 20] in message for i in range(len(body) - 19))
+    assert not any(body[i : i + 20] in message for i in range(len(body) - 19))
 
 
 def test_an_existing_path_that_is_not_readable_is_named(store: TrustStore, tmp_path: Path) -> None:

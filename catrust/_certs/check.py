@@ -32,13 +32,26 @@ from ..errors import KeyMaterialError
 from .folder import CA_CRT, CA_KEY, TLS_CRT, TLS_KEY, CertFiles
 
 PrivateKey = CertificateIssuerPrivateKeyTypes
-_SIGNING_KEYS = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey,
-                 ed448.Ed448PrivateKey, dsa.DSAPrivateKey)  # the members of PrivateKey
+_SIGNING_KEYS = (
+    rsa.RSAPrivateKey,
+    ec.EllipticCurvePrivateKey,
+    ed25519.Ed25519PrivateKey,
+    ed448.Ed448PrivateKey,
+    dsa.DSAPrivateKey,
+)  # the members of PrivateKey
 _SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 _MALFORMED = (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)  # reading extensions
 # What reading an odd certificate raises, at load or when a part is first touched (cryptography 42-50).
-ODD = (ValueError, TypeError, KeyError, UnsupportedAlgorithm, InternalError, x509.InvalidVersion,
-        x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
+ODD = (
+    ValueError,
+    TypeError,
+    KeyError,
+    UnsupportedAlgorithm,
+    InternalError,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
 _USAGES = {ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth", ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth"}
 
 
@@ -66,8 +79,7 @@ class Inspection:
         return [problem for problems in self.problems.values() for problem in problems]
 
 
-def inspect(files: CertFiles, now: datetime, *, dns_names: Sequence[str] = (),
-            ca_key: bool = False) -> Inspection:
+def inspect(files: CertFiles, now: datetime, *, dns_names: Sequence[str] = (), ca_key: bool = False) -> Inspection:
     """Everything that would make mutual TLS with this set fail.
 
     `ca.key` is read and judged only with `ca_key=True` (for renewing, and for status): mutual
@@ -98,8 +110,14 @@ def inspect(files: CertFiles, now: datetime, *, dns_names: Sequence[str] = (),
             problems[TLS_CRT] += _leaf_problems(leaf, chain[1:], ca_certs, now, dns_names)
         except _MALFORMED as exc:
             problems[TLS_CRT].append(f"{TLS_CRT} has malformed extensions ({exc})")
-    return Inspection(files, tuple(ca_certs), signer, tuple(chain), key,
-                      {name: tuple(items) for name, items in problems.items() if items})
+    return Inspection(
+        files,
+        tuple(ca_certs),
+        signer,
+        tuple(chain),
+        key,
+        {name: tuple(items) for name, items in problems.items() if items},
+    )
 
 
 def certificates(files: CertFiles, name: str) -> tuple[list[x509.Certificate], list[str]]:
@@ -132,7 +150,8 @@ def _unreadable(cert: x509.Certificate) -> str | None:
     cached, so the deprecation warnings they give are heard only here.
     """
     parts: dict[str, Callable[[], object]] = {
-        "public key": lambda: cert.public_key().public_bytes(*_SPKI), "extensions": lambda: cert.extensions,
+        "public key": lambda: cert.public_key().public_bytes(*_SPKI),
+        "extensions": lambda: cert.extensions,
         "signature algorithm": lambda: cert.signature_hash_algorithm,
     }
     with warnings.catch_warnings():
@@ -173,7 +192,8 @@ def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 def dns_names(cert: x509.Certificate) -> list[str]:
     try:
         return cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
-            x509.DNSName)
+            x509.DNSName
+        )
     except (x509.ExtensionNotFound, *_MALFORMED):
         return []
 
@@ -193,8 +213,13 @@ def _key(files: CertFiles, name: str, problems: list[str]) -> PrivateKey | None:
     return key
 
 
-def _leaf_problems(leaf: x509.Certificate, intermediates: Sequence[x509.Certificate],
-                   anchors: Sequence[x509.Certificate], now: datetime, wanted: Sequence[str]) -> list[str]:
+def _leaf_problems(
+    leaf: x509.Certificate,
+    intermediates: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    now: datetime,
+    wanted: Sequence[str],
+) -> list[str]:
     problems: list[str] = []
     if leaf.not_valid_after_utc <= now:
         problems.append(f"{TLS_CRT} expired on {leaf.not_valid_after_utc:%Y-%m-%d}")
@@ -209,16 +234,22 @@ def _leaf_problems(leaf: x509.Certificate, intermediates: Sequence[x509.Certific
     if usages is not None:
         missing = [label for oid, label in _USAGES.items() if oid not in usages]
         if missing:
-            problems.append(f"{TLS_CRT} lacks the extended key usage {' and '.join(missing)}: "
-                            "mutual TLS needs both serverAuth and clientAuth")
+            problems.append(
+                f"{TLS_CRT} lacks the extended key usage {' and '.join(missing)}: "
+                "mutual TLS needs both serverAuth and clientAuth"
+            )
     absent = [name for name in wanted if name not in dns_names(leaf)]
     if absent:
         problems.append(f"{TLS_CRT} does not name {', '.join(absent)}")
     return problems
 
 
-def _chains_to(leaf: x509.Certificate, intermediates: Sequence[x509.Certificate],
-               anchors: Sequence[x509.Certificate], now: datetime) -> bool:
+def _chains_to(
+    leaf: x509.Certificate,
+    intermediates: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    now: datetime,
+) -> bool:
     """Walk up from the leaf, anchors first (as OpenSSL does), through unexpired intermediates."""
     current, remaining = leaf, list(intermediates)
     while not any(issued_by(current, anchor) for anchor in anchors):

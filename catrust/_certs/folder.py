@@ -128,13 +128,17 @@ def check_owner(cert_dir: str) -> None:
         return
     st = os.stat(cert_dir)
     if st.st_uid not in (os.geteuid(), 0):
-        raise CertFolderError(f"certificate folder {printable(cert_dir)} belongs to another user (uid {st.st_uid}), "
-                           "who could replace its certificates and keys: use a folder of your own")
+        raise CertFolderError(
+            f"certificate folder {printable(cert_dir)} belongs to another user (uid {st.st_uid}), "
+            "who could replace its certificates and keys: use a folder of your own"
+        )
     open_to_others = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
     if open_to_others and not _read_only(cert_dir):
-        raise CertFolderError(f"certificate folder {printable(cert_dir)} is writable by other users (mode "
-                           f"{stat.S_IMODE(st.st_mode):o}), who could replace its certificates and keys: "
-                           f"chmod go-w {printable(cert_dir)}")
+        raise CertFolderError(
+            f"certificate folder {printable(cert_dir)} is writable by other users (mode "
+            f"{stat.S_IMODE(st.st_mode):o}), who could replace its certificates and keys: "
+            f"chmod go-w {printable(cert_dir)}"
+        )
 
 
 def _read_only(path: str) -> bool:
@@ -168,7 +172,9 @@ def publish(cert_dir: str, contents: Mapping[str, bytes], now: datetime) -> str:
 
 
 def _cannot_write(cert_dir: str, reason: str | None) -> CertFolderError:
-    return CertFolderError(f"cannot write certificates in {cert_dir}: {reason}; the previous certificates stay in place")
+    return CertFolderError(
+        f"cannot write certificates in {cert_dir}: {reason}; the previous certificates stay in place"
+    )
 
 
 def _link(cert_dir: str, name: str, target: str) -> None:

@@ -52,10 +52,20 @@ class MutualTLS:
         self.cert_dir = os.fspath(cert_dir)
         self.min_version = settings.service_min_tls_version() if min_version is None else min_version
         ciphers = settings.service_tls_ciphers()
-        self._server = _Newest(self.cert_dir, partial(_context, protocol=ssl.PROTOCOL_TLS_SERVER, ciphers=ciphers,
-                                                      min_version=self.min_version, sni_callback=self._choose))
-        self._client = _Newest(self.cert_dir, partial(_context, protocol=ssl.PROTOCOL_TLS_CLIENT, ciphers=ciphers,
-                                                      min_version=self.min_version))
+        self._server = _Newest(
+            self.cert_dir,
+            partial(
+                _context,
+                protocol=ssl.PROTOCOL_TLS_SERVER,
+                ciphers=ciphers,
+                min_version=self.min_version,
+                sni_callback=self._choose,
+            ),
+        )
+        self._client = _Newest(
+            self.cert_dir,
+            partial(_context, protocol=ssl.PROTOCOL_TLS_CLIENT, ciphers=ciphers, min_version=self.min_version),
+        )
         self._outer = self._server.current()  # every server context carries the callback; the first serves
 
     def server_context(self) -> ssl.SSLContext:
@@ -70,8 +80,7 @@ class MutualTLS:
         """
         return self._client.current()
 
-    def _choose(self, conn: ssl.SSLSocket | ssl.SSLObject, server_name: str | None,
-                outer: ssl.SSLContext) -> None:
+    def _choose(self, conn: ssl.SSLSocket | ssl.SSLObject, server_name: str | None, outer: ssl.SSLContext) -> None:
         inner = self._server.current()
         if inner is not outer:
             conn.context = inner
@@ -92,7 +101,8 @@ class _Newest:
     def _known(self, signature: Signature) -> bool:
         skipped = self._skipped
         return signature == self._current[0] or (
-            skipped is not None and signature == skipped[0] and time.monotonic() < skipped[1])
+            skipped is not None and signature == skipped[0] and time.monotonic() < skipped[1]
+        )
 
     def current(self) -> ssl.SSLContext:
         signature = certdir.signature(self._dir)
@@ -106,8 +116,12 @@ class _Newest:
             except Exception as exc:  # noqa: BLE001 - this runs inside handshakes: never fail one over a reload
                 again = self._skipped is not None and self._skipped[0] == signature
                 self._skipped = (signature, time.monotonic() + RETRY_SECONDS)
-                log.log(logging.DEBUG if again else logging.WARNING,  # once per set, not every retry
-                        "%s: keeping the certificates in use: %s", self._dir, exc)
+                log.log(
+                    logging.DEBUG if again else logging.WARNING,  # once per set, not every retry
+                    "%s: keeping the certificates in use: %s",
+                    self._dir,
+                    exc,
+                )
                 return self._current[1]
             self._current = (signature, ctx)
             log.info("%s: the certificates changed; new handshakes use the new ones", self._dir)
@@ -124,9 +138,13 @@ class _Newest:
             raise CertFolderError(f"cannot load the certificates in {files.folder}: {exc}") from None
 
 
-def _context(checked: Inspection, protocol: int, min_version: ssl.TLSVersion, ciphers: str | None,
-             sni_callback: Callable[[ssl.SSLSocket | ssl.SSLObject, str | None, ssl.SSLContext], None] | None = None,
-             ) -> ssl.SSLContext:
+def _context(
+    checked: Inspection,
+    protocol: int,
+    min_version: ssl.TLSVersion,
+    ciphers: str | None,
+    sni_callback: Callable[[ssl.SSLSocket | ssl.SSLObject, str | None, ssl.SSLContext], None] | None = None,
+) -> ssl.SSLContext:
     """Verification on, peer certificates required, our certificate presented: both ends alike.
 
     The CAs go in as the DER already parsed and checked; the chain by path, since `ssl` takes

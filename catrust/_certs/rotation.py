@@ -64,13 +64,22 @@ def service_dns_names(service: str, namespace: str, cluster_domain: str = "clust
     """The names a Kubernetes Service answers to, as KEDA puts them in its certificate."""
     if not service or not namespace or not cluster_domain:
         raise ConfigError("a service name, a namespace and a cluster domain are all needed")
-    return (service, f"{service}.{namespace}", f"{service}.{namespace}.svc",
-            f"{service}.{namespace}.svc.{cluster_domain}")
+    return (
+        service,
+        f"{service}.{namespace}",
+        f"{service}.{namespace}.svc",
+        f"{service}.{namespace}.svc.{cluster_domain}",
+    )
 
 
-def ensure_cert_dir(cert_dir: str | os.PathLike[str], dns_names: Sequence[str] | None = None, *,
-                    generate: bool = True, options: CertOptions | None = None,
-                    now: datetime | None = None) -> Rotation:
+def ensure_cert_dir(
+    cert_dir: str | os.PathLike[str],
+    dns_names: Sequence[str] | None = None,
+    *,
+    generate: bool = True,
+    options: CertOptions | None = None,
+    now: datetime | None = None,
+) -> Rotation:
     """Make `cert_dir` hold a valid set (generate=True), or check the one someone provided (False).
 
     `dns_names` defaults to the names in the current `tls.crt`. Raises CertFolderError, naming the
@@ -98,8 +107,12 @@ def ensure_cert_dir(cert_dir: str | os.PathLike[str], dns_names: Sequence[str] |
                 log.info("certificates in %s renewed: %s", folder, "; ".join(plan.reasons))
                 return Rotation(True, plan.reasons, ca.not_valid_after_utc, leaf.not_valid_after_utc)
     assert current.ca is not None and current.leaf is not None  # a plan without reasons has both
-    return Rotation(False, ("the certificates are valid and not due for renewal",),
-                    current.ca.not_valid_after_utc, current.leaf.not_valid_after_utc)
+    return Rotation(
+        False,
+        ("the certificates are valid and not due for renewal",),
+        current.ca.not_valid_after_utc,
+        current.leaf.not_valid_after_utc,
+    )
 
 
 @dataclass(frozen=True)
@@ -116,7 +129,8 @@ def _plan(current: Inspection, wanted: tuple[str, ...] | None, opts: CertOptions
     if files.layout == "plain":
         raise CertFolderError(
             f"{files.cert_dir} holds certificate files catrust did not write (plain files, not links "
-            f"through ..data): they are never overwritten. Use them with generation off, or give an empty folder")
+            f"through ..data): they are never overwritten. Use them with generation off, or give an empty folder"
+        )
     names = wanted or (tuple(dns_names(current.leaf)) if current.leaf else ())
     if not names:
         raise ConfigError(f"no DNS names given for {files.cert_dir}, and none can be read from its {TLS_CRT}")
@@ -128,15 +142,23 @@ def _plan(current: Inspection, wanted: tuple[str, ...] | None, opts: CertOptions
     ca, ca_key = current.ca, current.ca_key
     if ca is None or ca_key is None or not key_matches(ca_key, ca):
         problems = [*current.problems.get(CA_CRT, ()), *current.problems.get(CA_KEY, ())] or [f"{CA_KEY} is missing"]
-        raise CertFolderError(f"cannot renew the certificates in {files.cert_dir}: {'; '.join(problems)}. "
-                           "To start over with a new CA, empty the folder (peers then need the new ca.crt)")
+        raise CertFolderError(
+            f"cannot renew the certificates in {files.cert_dir}: {'; '.join(problems)}. "
+            "To start over with a new CA, empty the folder (peers then need the new ca.crt)"
+        )
     left = ca.not_valid_after_utc - now
     if left <= timedelta(0):
-        return _Plan((f"the CA expired on {ca.not_valid_after_utc:%Y-%m-%d}: a new CA and certificate",),
-                     names, new_ca=True, new_leaf=True)
+        return _Plan(
+            (f"the CA expired on {ca.not_valid_after_utc:%Y-%m-%d}: a new CA and certificate",),
+            names,
+            new_ca=True,
+            new_leaf=True,
+        )
     if left < opts.ca_renew_within:
-        reason = (f"the CA expires on {ca.not_valid_after_utc:%Y-%m-%d}, within {opts.ca_renew_within.days} days: "
-                  "a new CA and certificate; the old CA stays trusted until it expires")
+        reason = (
+            f"the CA expires on {ca.not_valid_after_utc:%Y-%m-%d}, within {opts.ca_renew_within.days} days: "
+            "a new CA and certificate; the old CA stays trusted until it expires"
+        )
         return _Plan((reason,), names, new_ca=True, overlap=True, new_leaf=True)
     reasons = list(current.problems.get(CA_CRT, ()))  # e.g. a CA kept for an overlap has expired
     leaf = current.leaf
@@ -147,15 +169,17 @@ def _plan(current: Inspection, wanted: tuple[str, ...] | None, opts: CertOptions
         if not issued_by(leaf, ca):
             renew.append(f"{TLS_CRT} is not from the current CA")
         if leaf.not_valid_after_utc - now < opts.renew_within:
-            renew.append(f"{TLS_CRT} expires on {leaf.not_valid_after_utc:%Y-%m-%d}, "
-                         f"within {opts.renew_within.days} days")
+            renew.append(
+                f"{TLS_CRT} expires on {leaf.not_valid_after_utc:%Y-%m-%d}, within {opts.renew_within.days} days"
+            )
     if not files.links_ok:
         reasons.append("the visible names do not all link through ..data")
     return _Plan(tuple(reasons + renew), names, new_leaf=bool(renew))
 
 
-def _carry_out(plan: _Plan, current: Inspection, opts: CertOptions,
-               now: datetime) -> tuple[dict[str, bytes], x509.Certificate, x509.Certificate]:
+def _carry_out(
+    plan: _Plan, current: Inspection, opts: CertOptions, now: datetime
+) -> tuple[dict[str, bytes], x509.Certificate, x509.Certificate]:
     """The new set's file contents, its CA and its leaf. Keys go nowhere but into the new generation."""
     ca, ca_key = current.ca, current.ca_key
     previous: list[x509.Certificate] = list(current.ca_certs[1:])
@@ -174,9 +198,12 @@ def _carry_out(plan: _Plan, current: Inspection, opts: CertOptions,
         key = mint.new_key(opts.key_type)
         leaf = mint.issue(ca, ca_key, key, plan.names, opts.ca_organization, now, opts.validity)
     alive = [c for c in previous if c.not_valid_after_utc > now]
-    contents = {CA_CRT: mint.certs_pem([ca, *alive]), CA_KEY: mint.key_pem(ca_key),
-                TLS_CRT: mint.certs_pem([leaf, *(c for c in crosses if c.not_valid_after_utc > now)]),
-                TLS_KEY: mint.key_pem(key)}
+    contents = {
+        CA_CRT: mint.certs_pem([ca, *alive]),
+        CA_KEY: mint.key_pem(ca_key),
+        TLS_CRT: mint.certs_pem([leaf, *(c for c in crosses if c.not_valid_after_utc > now)]),
+        TLS_KEY: mint.key_pem(key),
+    }
     return contents, ca, leaf
 
 
@@ -191,4 +218,3 @@ def _check(folder: str, wanted: tuple[str, ...] | None, opts: CertOptions, now: 
         reasons.append(f"{TLS_CRT} expires on {current.leaf.not_valid_after_utc:%Y-%m-%d}: replace it soon")
         log.warning("certificates in %s: %s", folder, reasons[-1])
     return Rotation(False, tuple(reasons), current.ca.not_valid_after_utc, current.leaf.not_valid_after_utc)
-

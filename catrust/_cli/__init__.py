@@ -1,8 +1,8 @@
 """`catrust`: the command line, a thin layer over the library. One module per command group:
 
-    trust.py   bundle, list, check, env, write, watch: the CA folders' trust
-    certs.py   certs generate | rotate | status | ca-bundle: component certificates
-    arguments.py and output.py: argument types, exit codes, tables and JSON they share
+trust.py   bundle, list, check, env, write, watch: the CA folders' trust
+certs.py   certs generate | rotate | status | ca-bundle: component certificates
+arguments.py and output.py: argument types, exit codes, tables and JSON they share
 """
 
 from __future__ import annotations
@@ -51,13 +51,27 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="catrust", description="Show, check and write the trust bundle: system roots plus the CA folders.")
-    parser.add_argument("--ca-dir", action="append", type=arguments.nonempty, metavar="DIR",
-                        help="a CA folder (repeatable; default: $CATRUST_CA_DIRS, else /custom/ca)")
-    parser.add_argument("--system", choices=SYSTEM_MODES, default="auto",
-                        help="where system roots come from (default: auto = OS bundle, else certifi)")
-    parser.add_argument("--max-file-size", type=arguments.file_size, metavar="BYTES",
-                        help="skip files larger than this (default: $CATRUST_MAX_FILE_SIZE, else 1 MiB)")
+        prog="catrust", description="Show, check and write the trust bundle: system roots plus the CA folders."
+    )
+    parser.add_argument(
+        "--ca-dir",
+        action="append",
+        type=arguments.nonempty,
+        metavar="DIR",
+        help="a CA folder (repeatable; default: $CATRUST_CA_DIRS, else /custom/ca)",
+    )
+    parser.add_argument(
+        "--system",
+        choices=SYSTEM_MODES,
+        default="auto",
+        help="where system roots come from (default: auto = OS bundle, else certifi)",
+    )
+    parser.add_argument(
+        "--max-file-size",
+        type=arguments.file_size,
+        metavar="BYTES",
+        help="skip files larger than this (default: $CATRUST_MAX_FILE_SIZE, else 1 MiB)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="also print the library's log lines")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     trust.add_parsers(commands)

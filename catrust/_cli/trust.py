@@ -45,17 +45,27 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(command=_check)
     env = commands.add_parser("env", help="environment variables pointing SDKs and programs at the bundle")
-    env.add_argument("--format", choices=("sh", "json"), default="sh",
-                     help="sh: export lines safe to eval (default); json: an object")
+    env.add_argument(
+        "--format",
+        choices=("sh", "json"),
+        default="sh",
+        help="sh: export lines safe to eval (default); json: an object",
+    )
     env.set_defaults(command=_env)
     write = commands.add_parser("write", help="write the bundle atomically to PATH")
     write.add_argument("path", type=arguments.nonempty, metavar="PATH")
     write.set_defaults(command=_write)
     watch = commands.add_parser("watch", help="keep the bundle at PATH current as the folders change (sidecar)")
-    watch.add_argument("--out", required=True, type=arguments.nonempty, metavar="PATH",
-                       help="the bundle file to keep current")
-    watch.add_argument("--interval", type=arguments.interval, default=settings.DEFAULT_WATCH_INTERVAL, metavar="S",
-                       help=f"seconds between checks (default: {settings.DEFAULT_WATCH_INTERVAL:g})")
+    watch.add_argument(
+        "--out", required=True, type=arguments.nonempty, metavar="PATH", help="the bundle file to keep current"
+    )
+    watch.add_argument(
+        "--interval",
+        type=arguments.interval,
+        default=settings.DEFAULT_WATCH_INTERVAL,
+        metavar="S",
+        help=f"seconds between checks (default: {settings.DEFAULT_WATCH_INTERVAL:g})",
+    )
     watch.set_defaults(command=_watch)
 
 
@@ -106,7 +116,9 @@ def _watch(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     bundle = BundleFile(args.out)
-    follower = Reloader(_loader(args), bundle=bundle)  # a first write that fails raises: a wrong path, not a passing problem
+    follower = Reloader(
+        _loader(args), bundle=bundle
+    )  # a first write that fails raises: a wrong path, not a passing problem
     shown: TrustStore | None = None
     while True:
         follower.check()
@@ -118,8 +130,10 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _wrote(path: str, store: TrustStore) -> str:
-    return (f"wrote {path}: {len(store.certificates)} certificates ({len(store.custom)} custom, "
-            f"{len(store.certificates) - len(store.custom)} system)")
+    return (
+        f"wrote {path}: {len(store.certificates)} certificates ({len(store.custom)} custom, "
+        f"{len(store.certificates) - len(store.custom)} system)"
+    )
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -146,8 +160,15 @@ def _list(args: argparse.Namespace) -> int:
         rows.append((cert.origin, verdict, _day(cert), cert.fingerprint[:16], cert.subject + source))
         rows += [("", "", "", "", f"! {w}") for w in cert.warnings]
     for dup in store.duplicates:
-        rows.append(("custom", "duplicate", "", dup.fingerprint[:16],
-                     f"{dup.subject}  ({dup.where}, counted once at {dup.first})"))
+        rows.append(
+            (
+                "custom",
+                "duplicate",
+                "",
+                dup.fingerprint[:16],
+                f"{dup.subject}  ({dup.where}, counted once at {dup.first})",
+            )
+        )
     for item in store.rejected:
         subject = f"  [{item.subject}]" if item.subject else ""
         rows.append(("custom", "rejected", "", (item.fingerprint or "")[:16], f"{item.where}: {item.reason}{subject}"))
@@ -171,10 +192,13 @@ def _diagnostics(store: TrustStore, out: TextIO, *, rejections: bool = True) -> 
                 print(f"warning: {cert.where}: {warning} [{cert.subject}]", file=out)
     files = len({r.path for r in store.rejected})
     warned = sum(1 for c in store.custom if c.warnings)
-    print(f"{plural(len(store.custom), 'custom CA')} accepted ({warned} with warnings), "
-          f"{plural(len(store.rejected), 'entry', 'entries')} rejected in {plural(files, 'file')}, "
-          f"{plural(len(store.duplicates), 'duplicate')}; "
-          f"{plural(len(store.system), 'system root')} from {store.system_source}", file=out)
+    print(
+        f"{plural(len(store.custom), 'custom CA')} accepted ({warned} with warnings), "
+        f"{plural(len(store.rejected), 'entry', 'entries')} rejected in {plural(files, 'file')}, "
+        f"{plural(len(store.duplicates), 'duplicate')}; "
+        f"{plural(len(store.system), 'system root')} from {store.system_source}",
+        file=out,
+    )
 
 
 def _as_json(store: TrustStore, *, include_system: bool) -> dict[str, Any]:
@@ -186,8 +210,16 @@ def _as_json(store: TrustStore, *, include_system: bool) -> dict[str, Any]:
         "system_roots": len(store.system),
         "system_problems": list(store.system_problems),
         "certificates": [_cert_json(c) for c in certs],
-        "duplicates": [{"path": d.path, "block": d.block, "subject": d.subject,
-                        "fingerprint": d.fingerprint, "counted_at": d.first} for d in store.duplicates],
+        "duplicates": [
+            {
+                "path": d.path,
+                "block": d.block,
+                "subject": d.subject,
+                "fingerprint": d.fingerprint,
+                "counted_at": d.first,
+            }
+            for d in store.duplicates
+        ],
         "rejected": [_rejection_json(r) for r in store.rejected],
     }
 
@@ -207,8 +239,13 @@ def _cert_json(cert: Certificate) -> dict[str, Any]:
 
 
 def _rejection_json(item: Rejection) -> dict[str, Any]:
-    return {"path": item.path, "block": item.block, "reason": item.reason,
-            "subject": item.subject, "fingerprint": item.fingerprint}
+    return {
+        "path": item.path,
+        "block": item.block,
+        "reason": item.reason,
+        "subject": item.subject,
+        "fingerprint": item.fingerprint,
+    }
 
 
 def _day(cert: Certificate) -> str:

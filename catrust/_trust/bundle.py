@@ -30,8 +30,10 @@ def render(certificates: Iterable[Certificate]) -> str:
     for cert in certificates:
         if cert.origin == "custom":
             expiry = cert.not_after.strftime("%Y-%m-%d") if cert.not_after else "unknown"
-            parts.append(f"# {_ascii(cert.subject)}\n# source: {_ascii(cert.where)}\n"
-                         f"# expires: {expiry}\n# sha256: {cert.fingerprint}\n")
+            parts.append(
+                f"# {_ascii(cert.subject)}\n# source: {_ascii(cert.where)}\n"
+                f"# expires: {expiry}\n# sha256: {cert.fingerprint}\n"
+            )
         parts.append(ssl.DER_cert_to_PEM_cert(cert.der))
     return "".join(parts)
 

@@ -27,21 +27,34 @@ def judge_file(path: str, data: bytes, now: datetime) -> Judged:
     for block in parsed.blocks:
         fingerprint = hashlib.sha256(block.der).hexdigest()
         if block.cert is None:
-            out.append(Rejection(path, block.error or "is not a readable certificate",
-                                 block=block.number, fingerprint=fingerprint))
+            out.append(
+                Rejection(
+                    path, block.error or "is not a readable certificate", block=block.number, fingerprint=fingerprint
+                )
+            )
             continue
         moments += [t for t in (block.not_before, block.not_after - policy.EXPIRY_WARNING, block.not_after) if t > now]
         with warnings.catch_warnings(record=True) as caught:  # reading extensions can warn too (an AKI serial)
             warnings.simplefilter("always")
             verdict = policy.judge(block.cert, now)
         if verdict.rejected:
-            out.append(Rejection(path, verdict.rejected, block=block.number,
-                                 subject=block.subject, fingerprint=fingerprint))
+            out.append(
+                Rejection(path, verdict.rejected, block=block.number, subject=block.subject, fingerprint=fingerprint)
+            )
             continue
         found = block.notes + notes(str(w.message) for w in caught)
-        out.append(Certificate(
-            der=block.der, fingerprint=fingerprint, subject=block.subject, issuer=block.issuer,
-            not_after=block.not_after, origin="custom", path=path, block=block.number,
-            warnings=verdict.warnings + tuple(f"cryptography: {n}" for n in dict.fromkeys(found))))
+        out.append(
+            Certificate(
+                der=block.der,
+                fingerprint=fingerprint,
+                subject=block.subject,
+                issuer=block.issuer,
+                not_after=block.not_after,
+                origin="custom",
+                path=path,
+                block=block.number,
+                warnings=verdict.warnings + tuple(f"cryptography: {n}" for n in dict.fromkeys(found)),
+            )
+        )
     out.sort(key=lambda item: item.block or 0)
     return Judged(tuple(out), min(moments, default=None))

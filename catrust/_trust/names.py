@@ -12,8 +12,15 @@ from cryptography import x509
 from cryptography.x509.name import _ASN1Type
 
 # OpenSSL's ASN1_MASK_CANON: the string types whose values are canonicalised; others compare as is.
-_CANONICAL = {_ASN1Type.UTF8String, _ASN1Type.BMPString, _ASN1Type.UniversalString, _ASN1Type.PrintableString,
-              _ASN1Type.T61String, _ASN1Type.IA5String, _ASN1Type.VisibleString}
+_CANONICAL = {
+    _ASN1Type.UTF8String,
+    _ASN1Type.BMPString,
+    _ASN1Type.UniversalString,
+    _ASN1Type.PrintableString,
+    _ASN1Type.T61String,
+    _ASN1Type.IA5String,
+    _ASN1Type.VisibleString,
+}
 _SPACE = " \t\n\v\f\r"
 
 Canonical = tuple[tuple[tuple[str, object], ...], ...]

@@ -52,7 +52,7 @@ class ParsedFile:
 def parse(path: str, data: bytes) -> ParsedFile:
     result = ParsedFile(path)
     if data.startswith(_BOM):
-        data = data[len(_BOM):]
+        data = data[len(_BOM) :]
     if not data.strip():
         result.rejected.append(Rejection(path, "is empty"))
         return result
@@ -68,14 +68,17 @@ def parse(path: str, data: bytes) -> ParsedFile:
         end = data.find(end_marker, marker.end(), limit)
         if end < 0:
             result.blocks.clear()
-            result.rejected[:] = [Rejection(
-                path,
-                f"its {label.decode()} block has no matching END line: the file is cut short "
-                "or damaged, so nothing from it was used",
-                block=number)]
+            result.rejected[:] = [
+                Rejection(
+                    path,
+                    f"its {label.decode()} block has no matching END line: the file is cut short "
+                    "or damaged, so nothing from it was used",
+                    block=number,
+                )
+            ]
             return result
         if label in _CERT_LABELS:
-            _parse_pem_certificate(result, number, data[marker.end():end])
+            _parse_pem_certificate(result, number, data[marker.end() : end])
         elif len(result.rejected) < MAX_REPORTED:
             result.rejected.append(Rejection(path, _not_a_certificate(label.decode()), block=number))
         else:
@@ -122,8 +125,12 @@ def read_block(number: int, der: bytes) -> Block:
         warnings.simplefilter("always")
         try:
             cert = x509.load_der_x509_certificate(der)
-            fields = (name_text(cert.subject), name_text(cert.issuer), cert.not_valid_before_utc,
-                      cert.not_valid_after_utc)
+            fields = (
+                name_text(cert.subject),
+                name_text(cert.issuer),
+                cert.not_valid_before_utc,
+                cert.not_valid_after_utc,
+            )
         except Exception as exc:  # noqa: BLE001 - see above: any failure is this block's verdict
             return Block(number, der, None, f"is not a readable certificate ({_short(exc, named=True)})")
     return Block(number, der, cert, None, notes(str(w.message) for w in caught), *fields)
@@ -134,8 +141,10 @@ def notes(messages: Iterable[str]) -> tuple[str, ...]:
     out: dict[str, None] = {}
     for message in messages:
         if "serial number" in message:
-            message = ("has a serial number of zero or below, which RFC 5280 forbids: a future release of "
-                       "cryptography will refuse to read it (and catrust with it); re-issue it with a positive serial")
+            message = (
+                "has a serial number of zero or below, which RFC 5280 forbids: a future release of "
+                "cryptography will refuse to read it (and catrust with it); re-issue it with a positive serial"
+            )
         out[" ".join(message.split())] = None
     return tuple(out)
 
@@ -154,8 +163,10 @@ def _not_a_certificate(label: str) -> str:
     if label.endswith("PRIVATE KEY"):
         return KEY_REASON
     if label == "TRUSTED CERTIFICATE":
-        return ("is in OpenSSL's TRUSTED CERTIFICATE format, which Python's ssl cannot load: "
-                "convert it with `openssl x509 -in FILE -out ca.pem`")
+        return (
+            "is in OpenSSL's TRUSTED CERTIFICATE format, which Python's ssl cannot load: "
+            "convert it with `openssl x509 -in FILE -out ca.pem`"
+        )
     if label in ("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"):
         return "is a certificate signing request, not a certificate: add the CA certificate instead"
     if label == "X509 CRL":
@@ -168,6 +179,6 @@ def _not_a_certificate(label: str) -> str:
 def _short(exc: Exception, *, named: bool = False) -> str:
     """One line about `exc`; `named` adds its type where the message alone says little (KeyError: 99)."""
     text = " ".join(str(exc).split())
-    if named and not isinstance(exc, ValueError) or not text:
+    if (named and not isinstance(exc, ValueError)) or not text:
         text = f"{type(exc).__name__}: {text}".rstrip(": ")
     return text if len(text) <= 120 else text[:117] + "..."

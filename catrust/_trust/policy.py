@@ -39,18 +39,39 @@ _E = TypeVar("_E", bound=x509.ExtensionType)
 _NS_CERT_TYPE = x509.ObjectIdentifier("2.16.840.1.113730.1.1")
 _PROXY_CERT_INFO = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.14")
 _NS_ANY_CA, _NS_SSL_SERVER = 0x07, 0x40  # first byte of the BIT STRING: CA bits 0x04 0x02 0x01; SSL server 0x40
-_STRICT = ("clients built with ssl.create_default_context() on Python 3.13 or later, including programs given "
-           "the bundle file, will refuse it (VERIFY_X509_STRICT); catrust's own contexts keep working")
+_STRICT = (
+    "clients built with ssl.create_default_context() on Python 3.13 or later, including programs given "
+    "the bundle file, will refuse it (VERIFY_X509_STRICT); catrust's own contexts keep working"
+)
 # OpenSSL's X509_supported_extension (3.x): a critical extension not in this list fails every chain through it.
-_HANDLED_CRITICAL = frozenset(x509.ObjectIdentifier(oid) for oid in (
-    "2.16.840.1.113730.1.1",  # Netscape certificate type
-    "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.32", "2.5.29.31", "2.5.29.37",  # KU SAN BC policies CRLDP EKU
-    "1.3.6.1.5.5.7.1.7", "1.3.6.1.5.5.7.1.8",  # RFC 3779 IP address and AS identifier blocks
-    "1.3.6.1.5.5.7.48.1.5", "2.5.29.36", "1.3.6.1.5.5.7.1.14",  # OCSP no-check, policy constraints, proxy
-    "2.5.29.30", "2.5.29.33", "2.5.29.54"))  # name constraints, policy mappings, inhibit anyPolicy
+_HANDLED_CRITICAL = frozenset(
+    x509.ObjectIdentifier(oid)
+    for oid in (
+        "2.16.840.1.113730.1.1",  # Netscape certificate type
+        "2.5.29.15",
+        "2.5.29.17",
+        "2.5.29.19",
+        "2.5.29.32",
+        "2.5.29.31",
+        "2.5.29.37",  # KU SAN BC policies CRLDP EKU
+        "1.3.6.1.5.5.7.1.7",
+        "1.3.6.1.5.5.7.1.8",  # RFC 3779 IP address and AS identifier blocks
+        "1.3.6.1.5.5.7.48.1.5",
+        "2.5.29.36",
+        "1.3.6.1.5.5.7.1.14",  # OCSP no-check, policy constraints, proxy
+        "2.5.29.30",
+        "2.5.29.33",
+        "2.5.29.54",
+    )
+)  # name constraints, policy mappings, inhibit anyPolicy
 # What OpenSSL's SSL server purpose accepts in a CA's extended key usage (serverAuth, or either SGC).
-_SERVER_USAGES = frozenset({ExtendedKeyUsageOID.SERVER_AUTH, x509.ObjectIdentifier("2.16.840.1.113730.4.1"),
-                            x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.3")})
+_SERVER_USAGES = frozenset(
+    {
+        ExtendedKeyUsageOID.SERVER_AUTH,
+        x509.ObjectIdentifier("2.16.840.1.113730.4.1"),
+        x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.3"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -118,8 +139,10 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
     # OpenSSL's X509_check_ca, in its order. A keyUsage without keyCertSign rules out a CA outright.
     if ext.usage is not None and not ext.usage.key_cert_sign:
         if ext.constraints is not None and ext.constraints.ca:
-            return Verdict("is a CA whose keyUsage does not allow signing certificates (no keyCertSign): "
-                           "OpenSSL accepts nothing it issued")
+            return Verdict(
+                "is a CA whose keyUsage does not allow signing certificates (no keyCertSign): "
+                "OpenSSL accepts nothing it issued"
+            )
         is_ca = False
     elif ext.constraints is not None:
         is_ca = ext.constraints.ca
@@ -128,12 +151,16 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
     elif v1:
         # OpenSSL makes a v1 certificate a CA when *it* finds it self-signed (names, key identifiers,
         # algorithms, string types read its way). Calling it a pin on a guess could hand out a root.
-        return Verdict("is an X.509 v1 certificate that catrust cannot confirm is self-signed, and OpenSSL may "
-                       "treat it as a CA that can issue for any host: re-issue it as X.509 v3 with basicConstraints")
+        return Verdict(
+            "is an X.509 v1 certificate that catrust cannot confirm is self-signed, and OpenSSL may "
+            "treat it as a CA that can issue for any host: re-issue it as X.509 v3 with basicConstraints"
+        )
     elif ext.usage is not None or (ext.ns_cert_type is not None and ext.ns_cert_type & _NS_ANY_CA):
-        return Verdict("can sign certificates (keyUsage keyCertSign or a Netscape certificate type) but has no "
-                       "basicConstraints, so OpenSSL treats it as a CA though it does not say it is one: "
-                       "re-issue it with basicConstraints (CA:TRUE for a CA, CA:FALSE for a server certificate)")
+        return Verdict(
+            "can sign certificates (keyUsage keyCertSign or a Netscape certificate type) but has no "
+            "basicConstraints, so OpenSSL treats it as a CA though it does not say it is one: "
+            "re-issue it with basicConstraints (CA:TRUE for a CA, CA:FALSE for a server certificate)"
+        )
     else:
         is_ca = False
 
@@ -150,13 +177,16 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
     else:
         refused = _server_purpose_problem(ext)
         if refused:
-            return Verdict(f"is not a CA, and OpenSSL refuses it as a TLS server certificate ({refused}), so "
-                           "trusting it would verify nothing")
+            return Verdict(
+                f"is not a CA, and OpenSSL refuses it as a TLS server certificate ({refused}), so "
+                "trusting it would verify nothing"
+            )
     if not is_ca and not self_signed:
         warnings.append(
             f"is not a CA: it is trusted as a pin for exactly this certificate (issued by "
             f"{name_text(cert.issuer)}), so it verifies only a server presenting it and never anything it signs; "
-            "it stops working when the server renews its certificate (trust the CA that issued it instead)")
+            "it stops working when the server renews its certificate (trust the CA that issued it instead)"
+        )
 
     left = cert.not_valid_after_utc - now
     if left < EXPIRY_WARNING:
@@ -186,11 +216,15 @@ def _read_extensions(extensions: x509.Extensions) -> _Extensions:
     """The extensions OpenSSL's decisions depend on, refusing what OpenSSL would not chain through."""
     for item in extensions:
         if item.oid == _PROXY_CERT_INFO:
-            raise _Refused("is a proxy certificate (proxyCertInfo): Python's ssl never allows them, so OpenSSL "
-                           "refuses every chain through it")
+            raise _Refused(
+                "is a proxy certificate (proxyCertInfo): Python's ssl never allows them, so OpenSSL "
+                "refuses every chain through it"
+            )
         if item.critical and item.oid not in _HANDLED_CRITICAL:
-            raise _Refused(f"has a critical extension OpenSSL does not handle ({_oid_name(item.oid)}), so OpenSSL "
-                           "refuses every certificate chain through it")
+            raise _Refused(
+                f"has a critical extension OpenSSL does not handle ({_oid_name(item.oid)}), so OpenSSL "
+                "refuses every certificate chain through it"
+            )
     constraints = _get(extensions, x509.BasicConstraints)
     usage = _get(extensions, x509.KeyUsage)
     extended = _get(extensions, x509.ExtendedKeyUsage)
@@ -203,7 +237,8 @@ def _read_extensions(extensions: x509.Extensions) -> _Extensions:
         extended=extended.value if extended else None,
         ns_cert_type=_netscape_type(extensions),
         ski=ski.value.digest if ski else None,
-        aki=aki.value if aki else None)
+        aki=aki.value if aki else None,
+    )
 
 
 def _netscape_type(extensions: x509.Extensions) -> int | None:
@@ -216,8 +251,10 @@ def _netscape_type(extensions: x509.Extensions) -> int | None:
         if item.oid == _NS_CERT_TYPE:
             der = item.value.value if isinstance(item.value, x509.UnrecognizedExtension) else b""
             if len(der) < 3 or der[0] != 0x03 or der[1] != len(der) - 2 or der[1] >= 0x80 or der[2] > 7:
-                raise _Refused("has a Netscape certificate type extension in an encoding catrust cannot read "
-                               "exactly as OpenSSL does, so whether OpenSSL treats it as a CA is unknown")
+                raise _Refused(
+                    "has a Netscape certificate type extension in an encoding catrust cannot read "
+                    "exactly as OpenSSL does, so whether OpenSSL treats it as a CA is unknown"
+                )
             return der[3] if len(der) > 3 else 0
     return None
 
@@ -229,14 +266,26 @@ def _usage_verdict(extended: x509.ExtendedKeyUsage | None) -> Verdict | None:
     server = any(oid in _SERVER_USAGES for oid in extended)
     client = ExtendedKeyUsageOID.CLIENT_AUTH in extended
     if not server and not client:
-        return Verdict("is a CA whose extended key usage allows neither serverAuth nor clientAuth, so OpenSSL "
-                       "refuses every TLS certificate it issues (anyExtendedKeyUsage does not count)")
+        return Verdict(
+            "is a CA whose extended key usage allows neither serverAuth nor clientAuth, so OpenSSL "
+            "refuses every TLS certificate it issues (anyExtendedKeyUsage does not count)"
+        )
     if not server:
-        return Verdict(None, ("its extended key usage lacks serverAuth: OpenSSL refuses the server certificates it "
-                              "issues, so it can only verify TLS clients (mutual TLS)",))
+        return Verdict(
+            None,
+            (
+                "its extended key usage lacks serverAuth: OpenSSL refuses the server certificates it "
+                "issues, so it can only verify TLS clients (mutual TLS)",
+            ),
+        )
     if not client:
-        return Verdict(None, ("its extended key usage lacks clientAuth: it verifies servers, but OpenSSL refuses "
-                              "the client certificates it issues (mutual TLS)",))
+        return Verdict(
+            None,
+            (
+                "its extended key usage lacks clientAuth: it verifies servers, but OpenSSL refuses "
+                "the client certificates it issues (mutual TLS)",
+            ),
+        )
     return None
 
 
@@ -311,8 +360,10 @@ def _self_signature_problem(cert: x509.Certificate, key: PublicKey) -> str | Non
 def _weak_key(key: PublicKey) -> str | None:
     if isinstance(key, (rsa.RSAPublicKey, dsa.DSAPublicKey)) and key.key_size < MIN_RSA_BITS:
         kind = "RSA" if isinstance(key, rsa.RSAPublicKey) else "DSA"
-        return (f"has a {key.key_size}-bit {kind} key; at least {MIN_RSA_BITS} bits are required "
-                "(OpenSSL refuses shorter keys in handshakes)")
+        return (
+            f"has a {key.key_size}-bit {kind} key; at least {MIN_RSA_BITS} bits are required "
+            "(OpenSSL refuses shorter keys in handshakes)"
+        )
     if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < MIN_EC_BITS:
         return f"has a {key.curve.key_size}-bit elliptic-curve key; at least {MIN_EC_BITS} bits are required"
     return None

@@ -37,8 +37,14 @@ class Reloader:
     Not thread-safe: one caller at a time (the process-wide trust and the CLI each serialize).
     """
 
-    def __init__(self, loader: Loader, *, settle: float = SETTLE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic, bundle: BundleFile | None = None) -> None:
+    def __init__(
+        self,
+        loader: Loader,
+        *,
+        settle: float = SETTLE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        bundle: BundleFile | None = None,
+    ) -> None:
         self.loader = loader
         self.settle = settle
         self.bundle = bundle
@@ -99,12 +105,14 @@ class Reloader:
     def _kept(self, files: Files) -> dict[FileKey, tuple[Certificate, ...]]:
         """Per file of the trust in force, the CAs that the folders no longer provide anywhere."""
         assert self._applied is not None
-        provided = {item.fingerprint for verdicts in files.values() for item in verdicts
-                    if isinstance(item, Certificate)}
+        provided = {
+            item.fingerprint for verdicts in files.values() for item in verdicts if isinstance(item, Certificate)
+        }
         kept: dict[FileKey, tuple[Certificate, ...]] = {}
         for key, verdicts in self._applied.items():
-            lost = tuple(item for item in verdicts
-                         if isinstance(item, Certificate) and item.fingerprint not in provided)
+            lost = tuple(
+                item for item in verdicts if isinstance(item, Certificate) and item.fingerprint not in provided
+            )
             if lost:
                 kept[key] = lost
         return kept
@@ -117,10 +125,14 @@ class Reloader:
             why, looks_broken = _why_gone(key, files, missing, folder)
             broken = broken or looks_broken
             reasons.append(f"{printable(os.path.join(folder, key.name))} ({why})")
-        log.log(logging.WARNING if broken else logging.INFO,
-                "keeping %d CA(s) that the CA folders no longer provide until the folders have looked the same "
-                "for %g s, so that a half-finished update cannot remove trust: %s",
-                sum(len(c) for c in kept.values()), self.settle, "; ".join(reasons))
+        log.log(
+            logging.WARNING if broken else logging.INFO,
+            "keeping %d CA(s) that the CA folders no longer provide until the folders have looked the same "
+            "for %g s, so that a half-finished update cannot remove trust: %s",
+            sum(len(c) for c in kept.values()),
+            self.settle,
+            "; ".join(reasons),
+        )
 
 
 def _why_gone(key: FileKey, files: Files, missing: tuple[str, ...], folder: str) -> tuple[str, bool]:

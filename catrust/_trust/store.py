@@ -30,9 +30,16 @@ log = logging.getLogger("catrust")
 class TrustStore:
     """Custom CAs that passed policy, merged with the system roots, plus everything refused and why."""
 
-    def __init__(self, options: Options, roots: SystemRoots, *, custom: Sequence[Certificate] = (),
-                 rejected: Sequence[Rejection] = (), duplicates: Sequence[Duplicate] = (),
-                 missing_dirs: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        options: Options,
+        roots: SystemRoots,
+        *,
+        custom: Sequence[Certificate] = (),
+        rejected: Sequence[Rejection] = (),
+        duplicates: Sequence[Duplicate] = (),
+        missing_dirs: Sequence[str] = (),
+    ) -> None:
         self.options = options
         self.custom = tuple(custom)
         self.system = tuple(roots.certificates)
@@ -45,18 +52,21 @@ class TrustStore:
         self.min_tls_version = options.min_tls_version
         self.ciphers = options.ciphers
         self.platform_store = roots.platform_store
-        self._tls = TLSOptions(min_version=options.min_tls_version, ciphers=options.ciphers,
-                               platform_store=roots.platform_store)
+        self._tls = TLSOptions(
+            min_version=options.min_tls_version, ciphers=options.ciphers, platform_store=roots.platform_store
+        )
         known = {c.fingerprint for c in self.custom}
         self.certificates: tuple[Certificate, ...] = self.custom + tuple(
-            c for c in self.system if c.fingerprint not in known)
+            c for c in self.system if c.fingerprint not in known
+        )
         self._pem: str | None = None
         self._contexts: dict[tuple[str, ...], ssl.SSLContext] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, ca_dirs: CaDirs | None = None, *, system: str = "auto",
-             max_file_size: int | None = None) -> TrustStore:
+    def load(
+        cls, ca_dirs: CaDirs | None = None, *, system: str = "auto", max_file_size: int | None = None
+    ) -> TrustStore:
         """Scan the folders (argument, `CATRUST_CA_DIRS`, else `/custom/ca`), judge, merge, log."""
         return cls.first_look(Loader(Options.resolve(ca_dirs, system=system, max_file_size=max_file_size)))
 
@@ -78,12 +88,21 @@ class TrustStore:
                 if isinstance(item, Rejection):
                     rejected.append(item)
                 elif item.fingerprint in custom:
-                    duplicates.append(Duplicate(item.path, item.block, item.fingerprint, item.subject,
-                                                first=custom[item.fingerprint].where))
+                    duplicates.append(
+                        Duplicate(
+                            item.path, item.block, item.fingerprint, item.subject, first=custom[item.fingerprint].where
+                        )
+                    )
                 else:
                     custom[item.fingerprint] = item
-        store = cls(loader.options, loader.roots, custom=list(custom.values()), rejected=rejected,
-                    duplicates=duplicates, missing_dirs=missing_dirs)
+        store = cls(
+            loader.options,
+            loader.roots,
+            custom=list(custom.values()),
+            rejected=rejected,
+            duplicates=duplicates,
+            missing_dirs=missing_dirs,
+        )
         store._log_summary()
         return store
 
@@ -106,11 +125,18 @@ class TrustStore:
                 ctx = self._contexts[alpn] = freeze(self.new_context(alpn=alpn))
             return ctx
 
-    def new_context(self, extra: Sequence[bytes] = (), *, min_version: ssl.TLSVersion | None = None,
-                    alpn: Sequence[str] = (), server_name: str | None = None) -> ssl.SSLContext:
+    def new_context(
+        self,
+        extra: Sequence[bytes] = (),
+        *,
+        min_version: ssl.TLSVersion | None = None,
+        alpn: Sequence[str] = (),
+        server_name: str | None = None,
+    ) -> ssl.SSLContext:
         """A new context of the caller's own: this store's anchors plus `extra` DER certificates."""
-        options = dataclasses.replace(self._tls, min_version=min_version or self._tls.min_version,
-                                      alpn=tuple(alpn), server_name=server_name)
+        options = dataclasses.replace(
+            self._tls, min_version=min_version or self._tls.min_version, alpn=tuple(alpn), server_name=server_name
+        )
         return build([c.der for c in self.certificates] + list(extra), options)
 
     def write_bundle(self, path: str | os.PathLike[str]) -> str:
@@ -143,7 +169,14 @@ class TrustStore:
         for cert in self.custom:
             if cert.warnings:
                 log.warning("accepted %s (%s) with warnings: %s", cert.where, cert.subject, "; ".join(cert.warnings))
-        log.info("trusting %d custom CAs from %s (%d with warnings, %d rejected files, %d duplicates) "
-                 "and %d system roots from %s",
-                 len(self.custom), os.pathsep.join(self.ca_dirs), sum(1 for c in self.custom if c.warnings),
-                 len(by_path), len(self.duplicates), len(self.system), self.system_source)
+        log.info(
+            "trusting %d custom CAs from %s (%d with warnings, %d rejected files, %d duplicates) "
+            "and %d system roots from %s",
+            len(self.custom),
+            os.pathsep.join(self.ca_dirs),
+            sum(1 for c in self.custom if c.warnings),
+            len(by_path),
+            len(self.duplicates),
+            len(self.system),
+            self.system_source,
+        )

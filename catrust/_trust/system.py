@@ -70,8 +70,10 @@ def _from_os(env: Mapping[str, str]) -> SystemRoots:
     cert_file = env.get("SSL_CERT_FILE")
     problems = []
     if cert_file and _is_catrust_bundle(cert_file):
-        problems.append(f"SSL_CERT_FILE={cert_file!r} is a catrust bundle, not system roots (its custom CAs would "
-                        "skip policy and outlive their removal): reading the operating system's bundle instead")
+        problems.append(
+            f"SSL_CERT_FILE={cert_file!r} is a catrust bundle, not system roots (its custom CAs would "
+            "skip policy and outlive their removal): reading the operating system's bundle instead"
+        )
         cert_file = None
     files = [cert_file] if cert_file else [ssl.get_default_verify_paths().openssl_cafile, *WELL_KNOWN_FILES]
     marked = [f for f in files if f != cert_file and _is_catrust_bundle(f)]
@@ -128,9 +130,18 @@ def _from_files(paths: list[str], source: str) -> SystemRoots:
         for block in parsed.blocks:
             fingerprint = hashlib.sha256(block.der).hexdigest()
             cert = block.cert
-            seen.setdefault(fingerprint, Certificate(
-                der=block.der, fingerprint=fingerprint, origin="system", path=path, block=block.number,
-                subject=block.subject if cert else f"(unreadable by cryptography: {block.error})",
-                issuer=block.issuer, not_after=block.not_after if cert else None))
+            seen.setdefault(
+                fingerprint,
+                Certificate(
+                    der=block.der,
+                    fingerprint=fingerprint,
+                    origin="system",
+                    path=path,
+                    block=block.number,
+                    subject=block.subject if cert else f"(unreadable by cryptography: {block.error})",
+                    issuer=block.issuer,
+                    not_after=block.not_after if cert else None,
+                ),
+            )
     roots.certificates = list(seen.values())
     return roots

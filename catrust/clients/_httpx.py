@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 _REFUSED = {
     "verify": "catrust supplies verification; for other TLS settings pass "
-              "httpx.Client(verify=catrust.tls_context(..., alpn=catrust.HTTP11))",
+    "httpx.Client(verify=catrust.tls_context(..., alpn=catrust.HTTP11))",
     "cert": "httpx would load the client certificate into the shared context, changing it for every client",
 }
 

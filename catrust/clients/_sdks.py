@@ -37,8 +37,9 @@ def _pinned_session_class() -> type[requests.Session]:
     import requests
 
     class CatrustSession(requests.Session):
-        def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any,
-                                       cert: Any) -> dict[str, Any]:
+        def merge_environment_settings(
+            self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+        ) -> dict[str, Any]:
             settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
             if verify is None or verify is True:  # the caller did not choose: keep ours, not the env's
                 settings["verify"] = self.verify
@@ -73,8 +74,12 @@ def boto3_kwargs() -> dict[str, Any]:
     return {"verify": ca_bundle_path()}
 
 
-def redis_kwargs(*, cert: str | os.PathLike[str] | None = None, key: str | os.PathLike[str] | None = None,
-                 password: str | None = None) -> dict[str, Any]:
+def redis_kwargs(
+    *,
+    cert: str | os.PathLike[str] | None = None,
+    key: str | os.PathLike[str] | None = None,
+    password: str | None = None,
+) -> dict[str, Any]:
     """Keyword arguments for redis-py (sync or asyncio), which builds its own context per connection.
 
     The roots go in as PEM text, and partial chains are switched on so an intermediate CA
@@ -94,13 +99,16 @@ def redis_kwargs(*, cert: str | os.PathLike[str] | None = None, key: str | os.Pa
     if store.ciphers:
         kwargs["ssl_ciphers"] = store.ciphers
     if cert is not None:
-        kwargs.update(ssl_certfile=os.fspath(cert), ssl_keyfile=os.fspath(key) if key else None,
-                      ssl_password=password)
+        kwargs.update(ssl_certfile=os.fspath(cert), ssl_keyfile=os.fspath(key) if key else None, ssl_password=password)
     return kwargs
 
 
-def psycopg_kwargs(*, cert: str | os.PathLike[str] | None = None, key: str | os.PathLike[str] | None = None,
-                   password: str | None = None) -> dict[str, Any]:
+def psycopg_kwargs(
+    *,
+    cert: str | os.PathLike[str] | None = None,
+    key: str | os.PathLike[str] | None = None,
+    password: str | None = None,
+) -> dict[str, Any]:
     """Connection parameters for psycopg/libpq: `verify-full` against the merged bundle file.
 
     libpq's `sslrootcert` replaces its roots, so it gets the merged bundle, not the custom CAs
@@ -128,4 +136,5 @@ def grpc_credentials(*, cert: Material | None = None, key: Material | None = Non
     return grpc.ssl_channel_credentials(
         root_certificates=default_store().pem().encode("ascii"),
         private_key=read_material(key, "key") if key is not None else None,
-        certificate_chain=read_material(cert, "cert") if cert is not None else None)
+        certificate_chain=read_material(cert, "cert") if cert is not None else None,
+    )

@@ -35,8 +35,11 @@ def test_layout_is_the_kubelets(tmp_path: Path) -> None:
         mode = stat.S_IMODE(os.stat(folder / generation / name).st_mode)
         assert mode == (0o600 if name.endswith(".key") else 0o644), name
     files = read(str(folder))
-    assert files.layout == "generations" and files.links_ok and set(files.contents) == {
-        "ca.crt", "ca.key", "tls.crt", "tls.key"}
+    assert (
+        files.layout == "generations"
+        and files.links_ok
+        and set(files.contents) == {"ca.crt", "ca.key", "tls.crt", "tls.key"}
+    )
 
 
 def test_renewal_swaps_in_a_new_generation_and_removes_the_old(tmp_path: Path) -> None:
@@ -79,13 +82,17 @@ def test_a_reader_never_sees_a_key_from_another_generation(tmp_path: Path) -> No
     assert len(generations(folder)) == 1
 
 
-@pytest.mark.parametrize("step, error", [
-    ("mkdtemp", OSError(errno.EACCES, "Permission denied")),
-    ("write", OSError(errno.ENOSPC, "No space left on device")),
-    ("swap", OSError(errno.EROFS, "Read-only file system")),
-])
-def test_a_failed_write_leaves_the_previous_set_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          step: str, error: OSError) -> None:
+@pytest.mark.parametrize(
+    "step, error",
+    [
+        ("mkdtemp", OSError(errno.EACCES, "Permission denied")),
+        ("write", OSError(errno.ENOSPC, "No space left on device")),
+        ("swap", OSError(errno.EROFS, "Read-only file system")),
+    ],
+)
+def test_a_failed_write_leaves_the_previous_set_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str, error: OSError
+) -> None:
     """Tests run as root, so permissions cannot make a folder unwritable: the failure is injected."""
     folder = generated(tmp_path / "certs")
     before, before_generations = snapshot(folder), generations(folder)
@@ -97,12 +104,16 @@ def test_a_failed_write_leaves_the_previous_set_in_place(tmp_path: Path, monkeyp
         monkeypatch.setattr("tempfile.mkdtemp", fail)
     elif step == "write":
         real = write_atomic
-        monkeypatch.setattr("catrust._certs.folder.write_atomic",
-                            lambda path, data, mode: fail() if path.endswith("tls.key") else real(path, data, mode))
+        monkeypatch.setattr(
+            "catrust._certs.folder.write_atomic",
+            lambda path, data, mode: fail() if path.endswith("tls.key") else real(path, data, mode),
+        )
     else:
         real_replace = os.replace
         monkeypatch.setattr("os.replace", lambda src, dst: fail() if dst.endswith("..data") else real_replace(src, dst))
-    with pytest.raises(CatrustError, match=f"cannot write certificates in .*{error.strerror}.*previous certificates stay"):
+    with pytest.raises(
+        CatrustError, match=f"cannot write certificates in .*{error.strerror}.*previous certificates stay"
+    ):
         ensure_cert_dir(folder, NAMES, options=LEAF_DUE)
     monkeypatch.undo()
     assert snapshot(folder) == before and generations(folder) == before_generations
@@ -111,7 +122,7 @@ def test_a_failed_write_leaves_the_previous_set_in_place(tmp_path: Path, monkeyp
 def test_a_missing_folder_is_created_and_a_file_is_refused(tmp_path: Path) -> None:
     generated(tmp_path / "a" / "b")
     (tmp_path / "file").write_text("x")
-    with pytest.raises(CatrustError, match="cannot create the certificate folder"):
+    with pytest.raises(CatrustError, match=r"cannot create the certificate folder"):
         ensure_cert_dir(tmp_path / "file", NAMES, options=FAST)
 
 
@@ -119,7 +130,7 @@ def test_plain_files_are_never_overwritten(tmp_path: Path) -> None:
     folder = tmp_path / "byo"
     folder.mkdir()
     (folder / "tls.crt").write_bytes(b"mine")
-    with pytest.raises(CatrustError, match="catrust did not write .* never overwritten"):
+    with pytest.raises(CatrustError, match=r"catrust did not write .* never overwritten"):
         ensure_cert_dir(folder, NAMES, options=FAST)
     assert sorted(os.listdir(folder)) == ["tls.crt"] and (folder / "tls.crt").read_bytes() == b"mine"
 

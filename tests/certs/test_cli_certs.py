@@ -31,12 +31,32 @@ def assert_no_keys(folder: Path, *outputs: str) -> None:
 
 def test_generate_then_status_shows_a_complete_valid_set(tmp_path: Path) -> None:
     folder = tmp_path / "certs"
-    made = run("certs", "generate", "--cert-dir", str(folder), "--service", "keda-operator",
-               "--namespace", "keda", "--key-type", "ec-p256")
+    made = run(
+        "certs",
+        "generate",
+        "--cert-dir",
+        str(folder),
+        "--service",
+        "keda-operator",
+        "--namespace",
+        "keda",
+        "--key-type",
+        "ec-p256",
+    )
     assert made.returncode == 0, made.stderr
     assert made.stdout.startswith(f"renewed: {folder}: CA until ") and "no certificates yet" in made.stdout
-    again = run("certs", "generate", "--cert-dir", str(folder), "--service", "keda-operator",
-                "--namespace", "keda", "--key-type", "ec-p256")
+    again = run(
+        "certs",
+        "generate",
+        "--cert-dir",
+        str(folder),
+        "--service",
+        "keda-operator",
+        "--namespace",
+        "keda",
+        "--key-type",
+        "ec-p256",
+    )
     assert again.returncode == 0 and again.stdout.startswith("unchanged:")
     status = run("certs", "status", "--cert-dir", str(folder))
     assert status.returncode == 0, status.stdout
@@ -105,15 +125,18 @@ def test_rotate_renews_and_keeps_names(tmp_path: Path) -> None:
     assert_no_keys(folder, due.stdout, calm.stdout)
 
 
-@pytest.mark.parametrize("args, code, words", [
-    (["certs", "rotate", "--cert-dir", "{empty}"], 1, "nothing to rotate"),
-    (["certs", "status", "--cert-dir", "{missing}"], 1, "does not exist"),
-    (["certs", "generate", "--cert-dir", "{byo}", "--dns-name", "svc"], 1, "never overwritten"),
-    (["certs", "generate", "--cert-dir", "{empty}", "--service", "svc"], 2, "--service needs --namespace"),
-    (["certs", "generate", "--cert-dir", "{empty}", "--dns-name", "no way"], 2, "not a DNS name"),
-    (["certs", "generate", "--cert-dir", "{empty}"], 2, "one of the arguments --dns-name --service is required"),
-    (["certs", "rotate", "--cert-dir", "{empty}", "--within", "soon"], 2, "not a duration"),
-])
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (["certs", "rotate", "--cert-dir", "{empty}"], 1, "nothing to rotate"),
+        (["certs", "status", "--cert-dir", "{missing}"], 1, "does not exist"),
+        (["certs", "generate", "--cert-dir", "{byo}", "--dns-name", "svc"], 1, "never overwritten"),
+        (["certs", "generate", "--cert-dir", "{empty}", "--service", "svc"], 2, "--service needs --namespace"),
+        (["certs", "generate", "--cert-dir", "{empty}", "--dns-name", "no way"], 2, "not a DNS name"),
+        (["certs", "generate", "--cert-dir", "{empty}"], 2, "one of the arguments --dns-name --service is required"),
+        (["certs", "rotate", "--cert-dir", "{empty}", "--within", "soon"], 2, "not a duration"),
+    ],
+)
 def test_user_errors_are_one_clear_line(tmp_path: Path, args: list[str], code: int, words: str) -> None:
     (tmp_path / "empty").mkdir()
     byo = plain_copy(generated(tmp_path / "gen"), tmp_path / "byo")

@@ -28,8 +28,9 @@ def test_an_odd_certificate_kept_beside_a_good_ca_is_a_named_problem(kind: str) 
     assert any(p.startswith("ca.crt #2") for p in problems), problems
 
 
-@pytest.mark.parametrize("kind", ["TLS Feature with an unknown value", "malformed iPAddress name constraint",
-                                  "unknown key algorithm"])
+@pytest.mark.parametrize(
+    "kind", ["TLS Feature with an unknown value", "malformed iPAddress name constraint", "unknown key algorithm"]
+)
 def test_the_reason_names_the_part_that_cannot_be_read(kind: str) -> None:
     [problem] = [p for p in drive({**BASE, "ca.crt": pem(HOSTILE[kind]())}) if p.startswith("ca.crt")]
     assert "cannot be read" in problem and "damaged or in a form catrust does not support" in problem

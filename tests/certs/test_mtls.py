@@ -53,15 +53,17 @@ def test_contexts_are_strict(certs: Path) -> None:
 
 
 def test_a_client_without_a_certificate_is_refused(certs: Path) -> None:
-    with mtls_server(MutualTLS(certs).server_context()) as port, \
-            pytest.raises(ssl.SSLError, match="CERTIFICATE_REQUIRED"):
+    with (
+        mtls_server(MutualTLS(certs).server_context()) as port,
+        pytest.raises(ssl.SSLError, match=r"CERTIFICATE_REQUIRED"),
+    ):
         connect(client_with(certs, None), port)
 
 
 def test_a_client_certificate_from_another_ca_is_refused(certs: Path, tmp_path: Path) -> None:
     other = generated(tmp_path / "other")
     with mtls_server(MutualTLS(certs).server_context()) as port:
-        with pytest.raises(ssl.SSLError, match="UNKNOWN_CA"):
+        with pytest.raises(ssl.SSLError, match=r"UNKNOWN_CA"):
             connect(client_with(certs, other), port)
         with pytest.raises(ssl.SSLCertVerificationError):  # and the other side's client refuses us
             connect(MutualTLS(other).client_context(), port)
@@ -70,7 +72,7 @@ def test_a_client_certificate_from_another_ca_is_refused(certs: Path, tmp_path: 
 def test_a_tls12_client_is_refused_at_the_tls13_minimum(certs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tls12 = client_with(certs, certs)
     tls12.maximum_version = ssl.TLSVersion.TLSv1_2
-    refused = pytest.raises(ssl.SSLError, match="PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL")
+    refused = pytest.raises(ssl.SSLError, match=r"PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL")
     with mtls_server(MutualTLS(certs).server_context()) as port, refused:
         connect(tls12, port)
     monkeypatch.setenv("KEDA_SERVICE_MIN_TLS_VERSION", "TLS12")
@@ -80,12 +82,13 @@ def test_a_tls12_client_is_refused_at_the_tls13_minimum(certs: Path, monkeypatch
 
 def test_an_invalid_minimum_version_is_an_error(certs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CATRUST_SERVICE_MIN_TLS_VERSION", "TLS1.3")
-    with pytest.raises(ConfigError, match="CATRUST_SERVICE_MIN_TLS_VERSION"):
+    with pytest.raises(ConfigError, match=r"CATRUST_SERVICE_MIN_TLS_VERSION"):
         MutualTLS(certs)
 
 
 def test_kedas_invalid_minimum_version_keeps_the_default_with_a_warning(
-        certs: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    certs: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("KEDA_SERVICE_MIN_TLS_VERSION", "TLS1.3")
     assert MutualTLS(certs).min_version == ssl.TLSVersion.TLSv1_3
     assert "KEDA_SERVICE_MIN_TLS_VERSION" in caplog.text and "not a TLS version" in caplog.text
@@ -169,12 +172,16 @@ def test_without_the_cross_signed_ca_a_lagging_peer_would_refuse_us(certs: Path,
 class TestBadSetsKeepThePreviousOne:
     """A set that fails the checks is not used: handshakes go on with the last good one."""
 
-    @pytest.mark.parametrize("damage, words", [
-        ("mismatched key", "tls.key does not match tls.crt"),
-        ("truncated key", "tls.key is not a readable PEM private key"),
-    ])
-    def test_in_plain_files(self, certs: Path, tmp_path: Path, damage: str, words: str,
-                            caplog: pytest.LogCaptureFixture) -> None:
+    @pytest.mark.parametrize(
+        "damage, words",
+        [
+            ("mismatched key", "tls.key does not match tls.crt"),
+            ("truncated key", "tls.key is not a readable PEM private key"),
+        ],
+    )
+    def test_in_plain_files(
+        self, certs: Path, tmp_path: Path, damage: str, words: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
         byo = plain_copy(certs, tmp_path / "byo")
         good = leaf_sha(byo)
         mtls = MutualTLS(byo)
@@ -207,10 +214,10 @@ class TestBadSetsKeepThePreviousOne:
     def test_at_start_it_is_an_error(self, certs: Path, tmp_path: Path) -> None:
         byo = plain_copy(certs, tmp_path / "byo")
         (byo / "tls.key").write_bytes(b"-----BEGIN PRIVATE KEY-----\nAAAA\n")
-        with pytest.raises(CatrustError, match="tls.key is not a readable PEM private key"):
+        with pytest.raises(CatrustError, match=r"tls.key is not a readable PEM private key"):
             MutualTLS(byo)
         os.unlink(byo / "tls.key")
-        with pytest.raises(CatrustError, match="tls.key is missing"):
+        with pytest.raises(CatrustError, match=r"tls.key is missing"):
             MutualTLS(byo)
 
 
@@ -225,8 +232,9 @@ def test_asyncio_servers_follow_rotation_too(certs: Path) -> None:
         writer.close()
 
     async def one(port: int) -> Seen:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=mtls.client_context(),
-                                                       server_hostname="svc.ns.svc")
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=mtls.client_context(), server_hostname="svc.ns.svc"
+        )
         server = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
         answer = await reader.read()
         writer.close()
@@ -246,8 +254,9 @@ def test_asyncio_servers_follow_rotation_too(certs: Path) -> None:
     assert before == Seen(old, old) and after == Seen(leaf_sha(certs), leaf_sha(certs)) and old != leaf_sha(certs)
 
 
-def test_a_set_that_failed_only_for_a_moment_is_tried_again(certs: Path, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_set_that_failed_only_for_a_moment_is_tried_again(
+    certs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A read that fails once (I/O error, a file mid-copy) must not pin the old certificate until the next change."""
     from catrust._certs import folder as certdir
     from catrust._certs import mtls
@@ -274,9 +283,9 @@ def test_the_shared_contexts_are_frozen(certs: Path) -> None:
     """Every caller gets the same objects: an SDK must not weaken them for the others."""
     mtls_obj = MutualTLS(certs)
     for ctx in (mtls_obj.server_context(), mtls_obj.client_context()):
-        with pytest.raises(CatrustError, match="refused to change"):
+        with pytest.raises(CatrustError, match=r"refused to change"):
             ctx.verify_mode = ssl.CERT_NONE
-    with pytest.raises(CatrustError, match="refused to change check_hostname"):
+    with pytest.raises(CatrustError, match=r"refused to change check_hostname"):
         mtls_obj.client_context().check_hostname = False
 
 
@@ -288,8 +297,9 @@ def test_a_key_is_read_by_content_whatever_its_label(tmp_path: Path) -> None:
 
     byo = plain_copy(generated(tmp_path / "gen"), tmp_path / "byo")
     key = serialization.load_pem_private_key((byo / "tls.key").read_bytes(), None)
-    sec1 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL,
-                             serialization.NoEncryption())
+    sec1 = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
     (byo / "tls.key").write_bytes(pem_block("PRIVATE KEY", sec1))
     mtls = MutualTLS(byo)
     with mtls_server(mtls.server_context()) as port:

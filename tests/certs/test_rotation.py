@@ -27,19 +27,27 @@ DAY = timedelta(days=1)
 
 
 def folder_state(folder: Path) -> tuple[list[str], list[str], bytes]:
-    return ([sha(c) for c in certs(folder / "ca.crt")], [sha(c) for c in certs(folder / "tls.crt")],
-            (folder / "tls.key").read_bytes())
+    return (
+        [sha(c) for c in certs(folder / "ca.crt")],
+        [sha(c) for c in certs(folder / "tls.crt")],
+        (folder / "tls.key").read_bytes(),
+    )
 
 
 def test_service_names_are_keda_s() -> None:
     assert service_dns_names("keda-operator", "keda") == (
-        "keda-operator", "keda-operator.keda", "keda-operator.keda.svc", "keda-operator.keda.svc.cluster.local")
+        "keda-operator",
+        "keda-operator.keda",
+        "keda-operator.keda.svc",
+        "keda-operator.keda.svc.cluster.local",
+    )
     assert service_dns_names("m", "n", "example.org")[-1] == "m.n.svc.example.org"
 
 
 def test_generate_makes_a_complete_set_with_keda_shapes(tmp_path: Path) -> None:
-    result = ensure_cert_dir(tmp_path / "certs", NAMES, options=replace(FAST, ca_common_name="KEDA",
-                                                                         ca_organization="KEDAORG"))
+    result = ensure_cert_dir(
+        tmp_path / "certs", NAMES, options=replace(FAST, ca_common_name="KEDA", ca_organization="KEDAORG")
+    )
     assert result.changed
     [ca] = certs(tmp_path / "certs" / "ca.crt")
     [leaf] = certs(tmp_path / "certs" / "tls.crt")
@@ -146,15 +154,17 @@ def test_a_damaged_ca_key_is_an_error_and_nothing_is_written(tmp_path: Path) -> 
     target = folder / (folder / "..data").readlink() / "ca.key"
     target.write_bytes(target.read_bytes()[:-60])
     before = folder_state(folder)
-    with pytest.raises(CatrustError, match="cannot renew .*ca.key is not a readable PEM private key.*empty the folder"):
+    with pytest.raises(
+        CatrustError, match=r"cannot renew .*ca.key is not a readable PEM private key.*empty the folder"
+    ):
         ensure_cert_dir(folder, NAMES, options=replace(FAST, renew_within=400 * DAY))
     assert folder_state(folder) == before
 
 
 def test_names_are_needed_for_an_empty_folder(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no DNS names"):
+    with pytest.raises(ConfigError, match=r"no DNS names"):
         ensure_cert_dir(tmp_path / "certs", options=FAST)
-    with pytest.raises(ConfigError, match="not a DNS name"):
+    with pytest.raises(ConfigError, match=r"not a DNS name"):
         ensure_cert_dir(tmp_path / "certs", ["has space"], options=FAST)
 
 
@@ -170,16 +180,19 @@ class TestBringYourOwn:
             late = ensure_cert_dir(byo, generate=False, now=datetime.now(timezone.utc) + 300 * DAY)
         assert "replace it soon" in late.reasons[-1] and "replace it soon" in caplog.text
 
-    @pytest.mark.parametrize("problem, words", [
-        ("mismatched key", "tls.key does not match tls.crt"),
-        ("truncated key", "tls.key is not a readable PEM private key"),
-        ("truncated certificate", "tls.crt #1: its CERTIFICATE block has no matching END line"),
-        ("other CA", "tls.crt is not issued by a CA in ca.crt"),
-        ("missing ca.crt", "ca.crt is missing"),
-        ("key in ca.crt", "ca.crt #2: holds a private key"),
-        ("expired", "tls.crt expired on"),
-        ("wrong names", "tls.crt does not name svc, svc.ns, svc.ns.svc,"),
-    ])
+    @pytest.mark.parametrize(
+        "problem, words",
+        [
+            ("mismatched key", "tls.key does not match tls.crt"),
+            ("truncated key", "tls.key is not a readable PEM private key"),
+            ("truncated certificate", "tls.crt #1: its CERTIFICATE block has no matching END line"),
+            ("other CA", "tls.crt is not issued by a CA in ca.crt"),
+            ("missing ca.crt", "ca.crt is missing"),
+            ("key in ca.crt", "ca.crt #2: holds a private key"),
+            ("expired", "tls.crt expired on"),
+            ("wrong names", "tls.crt does not name svc, svc.ns, svc.ns.svc,"),
+        ],
+    )
     def test_problems_are_named(self, tmp_path: Path, problem: str, words: str) -> None:
         byo = plain_copy(generated(tmp_path / "gen"), tmp_path / "byo")
         other = generated(tmp_path / "other")
@@ -203,7 +216,7 @@ class TestBringYourOwn:
             ensure_cert_dir(tmp_path / "gen", ["elsewhere"], options=FAST)
             byo = plain_copy(tmp_path / "gen", tmp_path / "byo2")
         before = {p.name: p.read_bytes() for p in byo.iterdir()}
-        with pytest.raises(CatrustError, match="not usable") as caught:
+        with pytest.raises(CatrustError, match=r"not usable") as caught:
             ensure_cert_dir(byo, NAMES, generate=False, now=now)
         assert words in str(caught.value)
         assert "PRIVATE KEY" not in str(caught.value)
@@ -220,5 +233,5 @@ def test_a_ca_name_cryptography_refuses_is_a_setting_error() -> None:
     """A renewal copies the current CA's names, which someone else may have made longer than X.509 allows."""
     from catrust._certs import mint
 
-    with pytest.raises(ConfigError, match="cannot name the CA"):
+    with pytest.raises(ConfigError, match=r"cannot name the CA"):
         mint.ca_name("x" * 65, "catrust")

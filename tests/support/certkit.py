@@ -31,13 +31,18 @@ def der(cert: x509.Certificate) -> bytes:
 
 
 def key_pem(key: Key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "catrust tests"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "catrust tests"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
 @dataclass
@@ -58,32 +63,58 @@ class Leaf:
 class CA:
     """A CA certificate and key. Keyword knobs produce the odd certificates policy must judge."""
 
-    def __init__(self, name: str = "catrust test root", *, key: str = "ec", bits: int = 2048,
-                 parent: CA | None = None, not_before: datetime | None = None,
-                 not_after: datetime | None = None, critical_bc: bool = True,
-                 key_usage: bool | None = True, ski: bool = True, aki: bool = True) -> None:
+    def __init__(
+        self,
+        name: str = "catrust test root",
+        *,
+        key: str = "ec",
+        bits: int = 2048,
+        parent: CA | None = None,
+        not_before: datetime | None = None,
+        not_after: datetime | None = None,
+        critical_bc: bool = True,
+        key_usage: bool | None = True,
+        ski: bool = True,
+        aki: bool = True,
+    ) -> None:
         self.name = _name(name)
         self.key = new_key(key, bits)
         self.parent = parent
         signer_key = parent.key if parent else self.key
         issuer = parent.name if parent else self.name
-        builder = (x509.CertificateBuilder()
-                   .subject_name(self.name).issuer_name(issuer)
-                   .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(not_before or NOW - timedelta(days=1))
-                   .not_valid_after(not_after or NOW + timedelta(days=3650))
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=critical_bc))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(self.name)
+            .issuer_name(issuer)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(not_before or NOW - timedelta(days=1))
+            .not_valid_after(not_after or NOW + timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=critical_bc)
+        )
         if key_usage is not None:
-            builder = builder.add_extension(x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=key_usage, crl_sign=True,
-                encipher_only=False, decipher_only=False), critical=True)
+            builder = builder.add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=key_usage,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
         if ski:
             builder = builder.add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False)
+                x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False
+            )
         if aki:
             builder = builder.add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), critical=False)
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), critical=False
+            )
         self.cert = builder.sign(signer_key, hashes.SHA256())
 
     @property
@@ -98,13 +129,19 @@ class CA:
     def intermediate(self, name: str = "catrust test intermediate", **kwargs: object) -> CA:
         return CA(name, parent=self, **kwargs)  # type: ignore[arg-type]
 
-    def issue(self, *names: str, not_before: datetime | None = None, not_after: datetime | None = None,
-              key: str = "ec") -> Leaf:
+    def issue(
+        self, *names: str, not_before: datetime | None = None, not_after: datetime | None = None, key: str = "ec"
+    ) -> Leaf:
         names = names or ("localhost", "127.0.0.1")
         leaf_key = new_key(key)
-        cert = _leaf_builder(names, leaf_key, self.name, not_before, not_after).add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False,
-        ).sign(self.key, hashes.SHA256())
+        cert = (
+            _leaf_builder(names, leaf_key, self.name, not_before, not_after)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+                critical=False,
+            )
+            .sign(self.key, hashes.SHA256())
+        )
         return Leaf(cert, leaf_key, [cert, *self.chain])
 
 
@@ -117,21 +154,32 @@ def self_signed_leaf(*names: str, not_after: datetime | None = None) -> Leaf:
     return Leaf(cert, key, [cert])
 
 
-def _leaf_builder(names: tuple[str, ...], key: Key, issuer: x509.Name, not_before: datetime | None,
-                  not_after: datetime | None, subject: x509.Name | None = None) -> x509.CertificateBuilder:
+def _leaf_builder(
+    names: tuple[str, ...],
+    key: Key,
+    issuer: x509.Name,
+    not_before: datetime | None,
+    not_after: datetime | None,
+    subject: x509.Name | None = None,
+) -> x509.CertificateBuilder:
     alt: list[x509.GeneralName] = []
     for n in names:
         try:
             alt.append(x509.IPAddress(ipaddress.ip_address(n)))
         except ValueError:
             alt.append(x509.DNSName(n))
-    return (x509.CertificateBuilder()
-            .subject_name(subject or _name(names[0])).issuer_name(issuer)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(not_before or NOW - timedelta(days=1))
-            .not_valid_after(not_after or NOW + timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
-                                                  ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject or _name(names[0]))
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before or NOW - timedelta(days=1))
+        .not_valid_after(not_after or NOW + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )

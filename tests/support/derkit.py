@@ -27,12 +27,13 @@ def tlv(tag: int, content: bytes) -> bytes:
 
 def split(data: bytes) -> list[bytes]:
     """The encoded elements inside one DER SEQUENCE (headers included)."""
+
     def element(at: int) -> int:
         first = data[at + 1]
         if first < 0x80:
             return at + 2 + first
         size = first & 0x7F
-        return at + 2 + size + int.from_bytes(data[at + 2:at + 2 + size], "big")
+        return at + 2 + size + int.from_bytes(data[at + 2 : at + 2 + size], "big")
 
     start = 2 if data[1] < 0x80 else 2 + (data[1] & 0x7F)
     out, at = [], start
@@ -44,7 +45,7 @@ def split(data: bytes) -> list[bytes]:
 
 
 def content(encoded: bytes) -> bytes:
-    return encoded[2:] if encoded[1] < 0x80 else encoded[2 + (encoded[1] & 0x7F):]
+    return encoded[2:] if encoded[1] < 0x80 else encoded[2 + (encoded[1] & 0x7F) :]
 
 
 def resign(cert_der: bytes, key: ec.EllipticCurvePrivateKey, edit: Callable[[bytes], bytes]) -> bytes:
@@ -57,9 +58,10 @@ def resign(cert_der: bytes, key: ec.EllipticCurvePrivateKey, edit: Callable[[byt
 
 def as_version(cert_der: bytes, key: ec.EllipticCurvePrivateKey, version: int) -> bytes:
     """The certificate as X.509 v1 (no version field, so no extensions may stay) or v2."""
+
     def edit(tbs: bytes) -> bytes:
         assert tbs.startswith(VERSION_V3)
-        rest = tbs[len(VERSION_V3):]
+        rest = tbs[len(VERSION_V3) :]
         return rest if version == 1 else bytes.fromhex("a003020101") + rest
 
     return resign(cert_der, key, edit)

@@ -33,15 +33,31 @@ from tests.support.certkit import CA, der, self_signed_leaf
 from tests.support.hostilecerts import HOSTILE
 
 _INTERESTING = (0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x7F, 0x80, 0x81, 0x82, 0x83, 0xA0, 0xA3, 0xFF)
-_LABELS = (b"CERTIFICATE", b"CERTIFICATE", b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE",
-           b"PRIVATE KEY", b"EC PRIVATE KEY", b"X509 CRL", b"CERTIFICATE REQUEST", b"C")
+_LABELS = (
+    b"CERTIFICATE",
+    b"CERTIFICATE",
+    b"CERTIFICATE",
+    b"X509 CERTIFICATE",
+    b"TRUSTED CERTIFICATE",
+    b"PRIVATE KEY",
+    b"EC PRIVATE KEY",
+    b"X509 CRL",
+    b"CERTIFICATE REQUEST",
+    b"C",
+)
 
 
 def seeds() -> list[bytes]:
     """Real certificates to start from: our own kinds, the hostile set, and a few real roots."""
     ca = CA("fuzz root")
-    found = [der(ca.cert), der(CA("fuzz rsa", key="rsa").cert), der(ca.issue().cert), der(ca.intermediate().cert),
-             der(self_signed_leaf().cert), *(build() for build in HOSTILE.values())]
+    found = [
+        der(ca.cert),
+        der(CA("fuzz rsa", key="rsa").cert),
+        der(ca.issue().cert),
+        der(ca.intermediate().cert),
+        der(self_signed_leaf().cert),
+        *(build() for build in HOSTILE.values()),
+    ]
     with open(certifi.where(), encoding="ascii") as handle:
         text = handle.read()
     begin, end = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
@@ -63,7 +79,7 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
         elif op == 2:
             out[at:at] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 5)))
         elif op == 3:
-            del out[at:at + rng.randrange(1, 16)]
+            del out[at : at + rng.randrange(1, 16)]
         elif op == 4:
             end = min(len(out), at + rng.randrange(1, 64))
             out[at:at] = out[at:end]
@@ -91,7 +107,7 @@ def wrap(rng: random.Random, blocks: list[bytes]) -> bytes:
             parts.append(rng.choice((b"junk between\n", b"\x00\xff", b"# comment\n", b"-----BEGIN \n")))
     data = b"".join(parts)
     if rng.random() < 0.1:
-        data = data[:rng.randrange(len(data) + 1)]
+        data = data[: rng.randrange(len(data) + 1)]
     return data
 
 

@@ -24,13 +24,23 @@ _KEY = ec.generate_private_key(ec.SECP256R1())
 _MARK = "catrust-hostile-marker"
 
 
-def _build(*extensions: x509.ExtensionType, serial: int = 1, common_name: str = "hostile",
-           key: ec.EllipticCurvePrivateKey = _KEY) -> bytes:
+def _build(
+    *extensions: x509.ExtensionType,
+    serial: int = 1,
+    common_name: str = "hostile",
+    key: ec.EllipticCurvePrivateKey = _KEY,
+) -> bytes:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-               .public_key(key.public_key()).serial_number(serial)
-               .not_valid_before(NOW - timedelta(days=1)).not_valid_after(NOW + timedelta(days=30))
-               .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    )
     for ext in extensions:
         builder = builder.add_extension(ext, critical=False)
     return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
@@ -51,8 +61,11 @@ def tls_feature_unknown() -> bytes:
 
 
 def ip_constraint_malformed() -> bytes:
-    der = _build(x509.NameConstraints(permitted_subtrees=[x509.IPAddress(ipaddress.ip_network("10.0.0.0/8"))],
-                                      excluded_subtrees=None))
+    der = _build(
+        x509.NameConstraints(
+            permitted_subtrees=[x509.IPAddress(ipaddress.ip_network("10.0.0.0/8"))], excluded_subtrees=None
+        )
+    )
     return _patch(der, b"\x0a\x00\x00\x00\xff\x00\x00\x00", b"\x0a\x00\x00\x00\x00\xff\x00\xff")
 
 
@@ -84,10 +97,14 @@ def aki_serial_zero() -> bytes:
 
 
 HOSTILE: dict[str, Callable[[], bytes]] = {
-    "X.509 v2": version_2, "TLS Feature with an unknown value": tls_feature_unknown,
-    "malformed iPAddress name constraint": ip_constraint_malformed, "subject with invalid UTF-8": subject_bad_utf8,
-    "unknown key algorithm": unknown_key_algorithm, "unknown signature algorithm": unknown_signature_algorithm,
-    "serial number 0": serial_zero, "authority key identifier with serial number 0": aki_serial_zero,
+    "X.509 v2": version_2,
+    "TLS Feature with an unknown value": tls_feature_unknown,
+    "malformed iPAddress name constraint": ip_constraint_malformed,
+    "subject with invalid UTF-8": subject_bad_utf8,
+    "unknown key algorithm": unknown_key_algorithm,
+    "unknown signature algorithm": unknown_signature_algorithm,
+    "serial number 0": serial_zero,
+    "authority key identifier with serial number 0": aki_serial_zero,
     "a BIT STRING where a name holds text": bit_string_name,
 }
 # Readable, with a deprecation warning: a future cryptography will refuse them; today they work.
@@ -104,5 +121,5 @@ def ed25519_key_odd() -> bytes:
 
 def pem_block(label: str, der: bytes) -> bytes:
     body = base64.encodebytes(der).decode().replace("\n", "")
-    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
     return (f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n").encode()

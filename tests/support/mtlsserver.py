@@ -30,8 +30,10 @@ class Seen:
 def connect(ctx: ssl.SSLContext, port: int, hostname: str = "svc.ns.svc") -> Seen:
     """One handshake and the server's answer. With TLS 1.3 a refused client certificate shows up
     as an alert on the first read, so the answer is always read."""
-    with (socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
-          ctx.wrap_socket(raw, server_hostname=hostname) as tls):
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        ctx.wrap_socket(raw, server_hostname=hostname) as tls,
+    ):
         answer = tls.recv(64)
         if not answer:
             raise ConnectionError("the server closed the connection without answering")

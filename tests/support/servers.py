@@ -95,14 +95,27 @@ def write_tls_files(folder: Path, leaf: Leaf, client_ca_pem: bytes | None, owner
 
 
 @contextlib.contextmanager
-def running(cmd: list[str], port: int, folder: Path, *, user: str | None = None,
-            env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[int]:
+def running(
+    cmd: list[str],
+    port: int,
+    folder: Path,
+    *,
+    user: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Iterator[int]:
     """Start `cmd` in its own process group, wait for its port, and stop the whole group afterwards."""
     log = folder / "server.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=folder, start_new_session=True,
-                                env={**os.environ, **(env or {})},
-                                user=user if user and os.geteuid() == 0 else None)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=folder,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
+            user=user if user and os.geteuid() == 0 else None,
+        )
     try:
         wait_for_port(port, proc, log, timeout)
         yield port
@@ -123,9 +136,25 @@ def redis_server(leaf: Leaf, client_ca_pem: bytes | None = None) -> Iterator[int
     port = free_port()
     with workdir() as folder:
         write_tls_files(folder, leaf, client_ca_pem)
-        cmd = [binary, "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--dir", str(folder),
-               "--tls-cert-file", str(folder / "server.crt"), "--tls-key-file", str(folder / "server.key")]
+        cmd = [
+            binary,
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+            "--tls-cert-file",
+            str(folder / "server.crt"),
+            "--tls-key-file",
+            str(folder / "server.key"),
+        ]
         if client_ca_pem:
             cmd += ["--tls-ca-cert-file", str(folder / "client-ca.crt"), "--tls-auth-clients", "yes"]
         else:
@@ -149,14 +178,25 @@ def postgres_server(leaf: Leaf, client_ca_pem: bytes | None = None) -> Iterator[
     port = free_port()
     with workdir(owner) as folder:
         data = folder / "data"
-        subprocess.run([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-                       check=True, capture_output=True, user=owner)
+        subprocess.run(
+            [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+            check=True,
+            capture_output=True,
+            user=owner,
+        )
         write_tls_files(folder, leaf, client_ca_pem, owner)
         method = "cert" if client_ca_pem else "trust"
         (data / "pg_hba.conf").write_text(f"hostssl all all 127.0.0.1/32 {method}\n")
-        conf = [f"port={port}", "listen_addresses='127.0.0.1'", f"unix_socket_directories='{folder}'",
-                "ssl=on", f"ssl_cert_file='{folder / 'server.crt'}'", f"ssl_key_file='{folder / 'server.key'}'",
-                "fsync=off", "shared_buffers=16MB"]
+        conf = [
+            f"port={port}",
+            "listen_addresses='127.0.0.1'",
+            f"unix_socket_directories='{folder}'",
+            "ssl=on",
+            f"ssl_cert_file='{folder / 'server.crt'}'",
+            f"ssl_key_file='{folder / 'server.key'}'",
+            "fsync=off",
+            "shared_buffers=16MB",
+        ]
         if client_ca_pem:
             conf.append(f"ssl_ca_file='{folder / 'client-ca.crt'}'")
         with open(data / "postgresql.conf", "a") as f:
@@ -171,8 +211,18 @@ def nats_server(leaf: Leaf) -> Iterator[int]:
     port = free_port()
     with workdir() as folder:
         write_tls_files(folder, leaf, None)
-        cmd = [binary, "-a", "127.0.0.1", "-p", str(port), "--tls", "--tlscert", str(folder / "server.crt"),
-               "--tlskey", str(folder / "server.key")]
+        cmd = [
+            binary,
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--tls",
+            "--tlscert",
+            str(folder / "server.crt"),
+            "--tlskey",
+            str(folder / "server.key"),
+        ]
         with running(cmd, port, folder):
             yield port
 
@@ -188,12 +238,18 @@ def rabbitmq_server(leaf: Leaf) -> Iterator[int]:
         (folder / "rabbitmq.conf").write_text(
             f"listeners.tcp = none\nlisteners.ssl.default = 127.0.0.1:{port}\n"
             f"ssl_options.certfile = {folder / 'server.crt'}\nssl_options.keyfile = {folder / 'server.key'}\n"
-            "ssl_options.verify = verify_none\nssl_options.fail_if_no_peer_cert = false\n")
+            "ssl_options.verify = verify_none\nssl_options.fail_if_no_peer_cert = false\n"
+        )
         (folder / "enabled_plugins").write_text("[].\n")
-        env = {"HOME": str(folder), "RABBITMQ_MNESIA_BASE": str(folder / "mnesia"),
-               "RABBITMQ_LOG_BASE": str(folder / "log"), "RABBITMQ_NODENAME": f"catrust{port}@localhost",
-               "RABBITMQ_CONFIG_FILE": str(folder / "rabbitmq.conf"), "RABBITMQ_DIST_PORT": str(dist_port),
-               "RABBITMQ_ENABLED_PLUGINS_FILE": str(folder / "enabled_plugins")}
+        env = {
+            "HOME": str(folder),
+            "RABBITMQ_MNESIA_BASE": str(folder / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(folder / "log"),
+            "RABBITMQ_NODENAME": f"catrust{port}@localhost",
+            "RABBITMQ_CONFIG_FILE": str(folder / "rabbitmq.conf"),
+            "RABBITMQ_DIST_PORT": str(dist_port),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(folder / "enabled_plugins"),
+        }
         if owner:
             for f in folder.iterdir():
                 os.chown(f, pwd.getpwnam(owner).pw_uid, pwd.getpwnam(owner).pw_gid)
@@ -237,10 +293,12 @@ def grpc_echo_server(leaf: Leaf, client_ca_pem: bytes | None = None) -> Iterator
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     handler = grpc.method_handlers_generic_handler(
-        "catrust.Echo", {"Ping": grpc.unary_unary_rpc_method_handler(lambda request, context: request)})
+        "catrust.Echo", {"Ping": grpc.unary_unary_rpc_method_handler(lambda request, context: request)}
+    )
     server.add_generic_rpc_handlers((handler,))
-    creds = grpc.ssl_server_credentials([(leaf.key_pem, leaf.chain_pem)], root_certificates=client_ca_pem,
-                                        require_client_auth=client_ca_pem is not None)
+    creds = grpc.ssl_server_credentials(
+        [(leaf.key_pem, leaf.chain_pem)], root_certificates=client_ca_pem, require_client_auth=client_ca_pem is not None
+    )
     port = server.add_secure_port("127.0.0.1:0", creds)
     server.start()
     try:
@@ -273,5 +331,14 @@ def moto_https_server(leaf: Leaf) -> Iterator[int]:
         thread.join(10)
 
 
-__all__ = ["IN_CI", "grpc_echo_server", "moto_https_server", "nats_server", "pem", "postgres_server",
-           "rabbitmq_server", "redis_server", "sdk"]
+__all__ = [
+    "IN_CI",
+    "grpc_echo_server",
+    "moto_https_server",
+    "nats_server",
+    "pem",
+    "postgres_server",
+    "rabbitmq_server",
+    "redis_server",
+    "sdk",
+]

@@ -46,7 +46,7 @@ def serving(ctx: ssl.SSLContext, handle: Callable[[ssl.SSLSocket], None]) -> Ite
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
