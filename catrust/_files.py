@@ -128,6 +128,7 @@ def _stat_failure(path: str, exc: OSError) -> str:
 
 
 def _not_readable(st: os.stat_result, max_size: int) -> str | None:
+    """Why a file must not be opened: not a regular file (a FIFO would hang, a device never ends), or over the cap."""
     mode = st.st_mode
     if stat.S_ISREG(mode):
         return _too_big(max_size, st.st_size) if st.st_size > max_size else None

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from .._files import MAX_FILE_SIZE, read_bytes, write_atomic
+from .._files import MAX_FILE_SIZE, StatKey, read_bytes, write_atomic
 from .._text import printable
 from ..errors import CatrustError, CertFolderError, FileError
 
@@ -44,7 +44,7 @@ _READ_ATTEMPTS = 3
 # "generations": `..data` exists (written by catrust, or a mounted Secret); "plain": files someone
 # put there (never overwritten); "empty": nothing usable yet, so catrust may write.
 Layout = Literal["generations", "plain", "empty"]
-Signature = tuple[tuple[int, int, int, int] | None, ...]  # (device, inode, size, mtime) per file, None if absent
+Signature = tuple[StatKey | None, ...]  # per file of CA_CRT, TLS_CRT, TLS_KEY; None if absent
 
 
 @dataclass(frozen=True)
@@ -81,14 +81,14 @@ def read(cert_dir: str) -> CertFiles:
 
 def signature(cert_dir: str) -> Signature:
     """Cheap change detection (three stat calls): differs whenever a file or the generation changes."""
-    out: list[tuple[int, int, int, int] | None] = []
+    out: list[StatKey | None] = []
     for name in (CA_CRT, TLS_CRT, TLS_KEY):
         try:
             st = os.stat(os.path.join(cert_dir, name))
         except OSError:
             out.append(None)
         else:
-            out.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+            out.append(StatKey.of(st))
     return tuple(out)
 
 
