@@ -228,7 +228,7 @@ def _read_file(path: str) -> bytes | None:
     """
     try:
         return read_bytes(path, MAX_FILE_SIZE, "the file")
-    except FileError:
+    except FileError as exc:
         if not os.path.exists(path):
             return None
-        raise
+        raise CertFolderError(str(exc)) from None  # a FIFO or an oversized file makes the set unusable

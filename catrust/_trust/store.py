@@ -28,7 +28,10 @@ log = logging.getLogger("catrust")
 
 
 class TrustStore:
-    """Custom CAs that passed policy, merged with the system roots, plus everything refused and why."""
+    """Custom CAs that passed policy, merged with the system roots, plus everything refused and why.
+
+    Made by `TrustStore.load` (or by a reloader, through `merge`); the constructor is not public API.
+    """
 
     def __init__(
         self,

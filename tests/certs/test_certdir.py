@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from catrust import CatrustError, ensure_cert_dir
+from catrust import CatrustError, CertFolderError, MutualTLS, ensure_cert_dir
 from catrust._certs.check import inspect, key_matches
 from catrust._certs.folder import publish, read
 from catrust._files import write_atomic
@@ -142,3 +142,20 @@ def test_broken_visible_links_are_repaired(tmp_path: Path) -> None:
     result = ensure_cert_dir(folder, NAMES, options=FAST)
     assert result.changed and "..data" in result.reasons[0]
     assert os.readlink(folder / "tls.crt") == "..data/tls.crt" and (folder / "tls.crt").read_bytes() == leaf
+
+
+@pytest.mark.parametrize("spoil", ["fifo", "oversized"])
+def test_an_unreadable_file_makes_the_set_a_cert_folder_error(tmp_path: Path, spoil: str) -> None:
+    """Callers catch CertFolderError for a folder they cannot use, whatever the file is: never a bare FileError."""
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    for name, data in snapshot(generated(tmp_path / "made")).items():
+        (folder / name).write_bytes(data)
+    (folder / "tls.crt").unlink()
+    if spoil == "fifo":
+        os.mkfifo(folder / "tls.crt")
+    else:
+        (folder / "tls.crt").write_bytes(b"#" * (2 << 20))
+    for attempt in (lambda: MutualTLS(folder), lambda: ensure_cert_dir(folder, generate=False)):
+        with pytest.raises(CertFolderError, match=r"tls\.crt (is a named pipe|is \d+ bytes, over)"):
+            attempt()
