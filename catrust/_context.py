@@ -130,6 +130,9 @@ def _refuse(what: str) -> FrozenContextError:
     )
 
 
+_UNSET = object()
+
+
 class _Frozen:
     """Mixin for every context catrust builds: once `freeze()`d, settings and loads are refused."""
 
@@ -137,8 +140,8 @@ class _Frozen:
     catrust_alpn: tuple[str, ...] = ()
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if self.catrust_frozen and name in _GUARDED_SETTINGS and getattr(self, name) != value:
-            raise _refuse(name)
+        if self.catrust_frozen and name in _GUARDED_SETTINGS and getattr(self, name, _UNSET) != value:
+            raise _refuse(name)  # an unset one too: catrust_server_name on a context that pins no name
         super().__setattr__(name, value)
 
     def __delattr__(self, name: str) -> None:

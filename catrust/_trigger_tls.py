@@ -198,3 +198,10 @@ def _warn_unsafe(target: str, store: TrustStore) -> None:
         target,
         hint,
     )
+
+
+def _reset() -> None:
+    """Forget the cached contexts and the targets already warned about (tests start from a clean slate)."""
+    with _lock:
+        _cache.clear()
+        _warned_unsafe.clear()

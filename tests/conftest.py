@@ -1,13 +1,55 @@
+"""Fixtures every test gets: a clean environment and process state, and no process left behind."""
+
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import catrust._process_trust
+import catrust._trigger_tls
 from tests.support.certkit import CA
+
+SESSION_MARK = "PYTEST_CATRUST_SESSION"  # inherited by every process the suite starts, daemons included
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind() -> Iterator[None]:
+    """Every server a test starts is stopped by the end: a process still carrying this session's mark fails the run.
+
+    A mark in the environment, not the process tree: a daemon (RabbitMQ's epmd, say) leaves the tree but
+    keeps its environment. The leftovers are killed after they are reported, so one failure does not leak.
+    """
+    mark = f"{SESSION_MARK}={uuid.uuid4().hex}".encode()
+    os.environ[SESSION_MARK] = mark.decode().split("=", 1)[1]
+    yield
+    deadline = time.monotonic() + 10  # a server stopped a moment ago may still be exiting
+    while (left := _marked(mark)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes started by the tests are still running: {left}"
+
+
+def _marked(mark: bytes) -> dict[int, str]:
+    """The processes other than this one whose environment carries `mark`, with their command lines."""
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if mark in (entry / "environ").read_bytes().split(b"\0"):
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
 
 
 @pytest.fixture(autouse=True)
@@ -17,8 +59,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith(("CATRUST_", "KEDA_")) or name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
             monkeypatch.delenv(name)
     catrust._process_trust._reset()
+    catrust._trigger_tls._reset()
     yield
     catrust._process_trust._reset()
+    catrust._trigger_tls._reset()
 
 
 @pytest.fixture(scope="session")

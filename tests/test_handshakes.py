@@ -10,7 +10,13 @@ import pytest
 
 from catrust import ConfigError, TrustStore
 from tests.support.certkit import CA, NOW, Leaf, der, pem, self_signed_leaf
-from tests.support.tlsserver import handshake, server_context, tls_server
+from tests.support.tlsserver import (
+    NO_COMMON_VERSION,
+    handshake,
+    refused_before_verification,
+    server_context,
+    tls_server,
+)
 
 
 def context_for(ca_dir: Path, system: str = "none") -> ssl.SSLContext:
@@ -109,7 +115,7 @@ def test_minimum_tls_version_from_the_environment(ca_dir: Path, ca: CA, monkeypa
     ctx = context_for(ca_dir)
     assert ctx.minimum_version == ssl.TLSVersion.TLSv1_3
     with tls_server(leaf, tls12_only) as port:
-        with pytest.raises(ssl.SSLError):
+        with refused_before_verification(NO_COMMON_VERSION):
             handshake(ctx, port)
         monkeypatch.setenv("CATRUST_MIN_TLS_VERSION", "TLS12")
         handshake(context_for(ca_dir), port)

@@ -13,6 +13,7 @@ import pytest
 from catrust import CatrustError, TrustStore, tls_context
 from catrust._files import write_atomic
 from tests.support.certkit import CA
+from tests.support.servers import missing
 
 
 def finishes(action: Callable[[], object], timeout: float = 20) -> BaseException | None:
@@ -78,7 +79,7 @@ def test_a_symlinked_bundle_path_of_our_own_keeps_its_link(tmp_path: Path) -> No
 def test_a_symlink_planted_by_another_user_is_refused(tmp_path: Path) -> None:
     """/tmp/ca-bundle.pem -> ~/.ssh/authorized_keys, left there by someone else."""
     if os.geteuid() != 0:
-        pytest.skip("only root can make a link owned by another user")
+        missing("a link owned by another user", "only root can make one: run the suite as root")
     victim = tmp_path / "authorized_keys"
     victim.write_text("ssh-ed25519 AAAA me")
     link = tmp_path / "ca-bundle.pem"
@@ -101,7 +102,7 @@ def test_a_fifo_as_ssl_cert_file_or_in_ssl_cert_dir(
 def test_a_regular_file_that_blocks_is_skipped(ca_dir: Path) -> None:
     """/proc/kmsg says it is a regular file, then blocks: it must be reported, not crash or hang."""
     if not os.access("/proc/kmsg", os.R_OK):
-        pytest.skip("/proc/kmsg is not readable here")
+        missing("/proc/kmsg", "it is readable by root only: run the suite as root")
     (ca_dir / "kmsg").symlink_to("/proc/kmsg")
     (ca_dir / "ok.pem").write_bytes(CA().cert_pem)
     stores: list[TrustStore] = []

@@ -18,7 +18,13 @@ import catrust
 from catrust import CatrustError, ConfigError, TrustStore, parse_bool, tls_context
 from tests.support.certkit import CA, NOW, Key, Leaf, key_pem, new_key
 from tests.support.hostilecerts import pem_block
-from tests.support.tlsserver import handshake, server_context, tls_server
+from tests.support.tlsserver import (
+    NO_COMMON_VERSION,
+    handshake,
+    refused_before_verification,
+    server_context,
+    tls_server,
+)
 
 
 @pytest.fixture
@@ -141,7 +147,7 @@ def test_min_version(store: TrustStore, ca: CA) -> None:
     old.maximum_version = ssl.TLSVersion.TLSv1_2
     with tls_server(leaf, old) as port:
         handshake(tls_context(min_version="TLS12", store=store), port)
-        with pytest.raises(ssl.SSLError):
+        with refused_before_verification(NO_COMMON_VERSION):
             handshake(tls_context(min_version="TLS13", store=store), port)
     with pytest.raises(ConfigError, match=r"not a TLS version"):
         tls_context(min_version="1.3", store=store)

@@ -10,8 +10,12 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 
+import pytest
+
 from tests.support.certkit import Leaf
 
+NO_COMMON_VERSION = r"PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE"
+NO_COMMON_CIPHER = r"HANDSHAKE_FAILURE|NO_SHARED_CIPHER|alert handshake failure|NO_CIPHERS_AVAILABLE"
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
 
 
@@ -83,3 +87,15 @@ def handshake(ctx: ssl.SSLContext, port: int, hostname: str = "localhost") -> No
         with ctx.wrap_socket(raw, server_hostname=hostname) as tls:
             tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             assert tls.recv(4096).startswith(b"HTTP/1.1 200")
+
+
+@contextlib.contextmanager
+def refused_before_verification(match: str) -> Iterator[None]:
+    """A handshake refused for `match` (a TLS version, a cipher suite), never for the certificate.
+
+    `pytest.raises(ssl.SSLError)` alone would also pass on ssl.SSLCertVerificationError, its subclass:
+    a test meant to prove a version rule would then pass on an untrusted certificate.
+    """
+    with pytest.raises(ssl.SSLError, match=match) as refused:
+        yield
+    assert not isinstance(refused.value, ssl.SSLCertVerificationError), refused.value
