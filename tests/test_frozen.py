@@ -113,6 +113,8 @@ def test_a_context_of_your_own_is_not_frozen(ca_dir: Path) -> None:
     own = TrustStore.load(str(ca_dir), system="none").new_context()
     own.verify_flags |= ssl.VERIFY_X509_STRICT
     own.set_alpn_protocols(["h2"])
+    own.load_verify_locations(cadata=CA("mine alone").cert_pem.decode())
+    assert own.verify_flags & ssl.VERIFY_X509_STRICT and own.cert_store_stats()["x509_ca"] == 1
 
 
 def test_urllib3_options_cannot_switch_verification_off_for_other_clients(

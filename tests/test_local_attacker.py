@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from catrust import CatrustError, MutualTLS, _files, ensure_cert_dir
+from catrust import CatrustError, MutualTLS, TrustStore, _files, ensure_cert_dir
 from catrust._certs import folder as certdir
 from tests.support.certdirkit import FAST, NAMES
 from tests.support.certkit import CA
@@ -175,3 +175,20 @@ def test_a_read_only_mount_is_fine_however_loose_its_mode(cert_dir: Path, tmp_pa
         assert MutualTLS(mount).client_context()
     finally:
         subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_ca_folder_the_process_cannot_list_is_reported_not_raised(tmp: Path) -> None:
+    """A mount the process's user may not read: one named problem for the folder, never an exception."""
+    folder = tmp / "ca"
+    folder.mkdir(mode=0o700)  # root's, and only root's
+    (folder / "ca.pem").write_bytes(CA("unreachable").cert_pem)
+
+    def load() -> tuple[int, list[str]]:  # no system roots: the victim cannot read root's Python install
+        store = TrustStore.load(str(folder), system="none")
+        return len(store.custom), [r.reason for r in store.rejected]
+
+    result = as_victim(load)
+    assert isinstance(result, tuple), result
+    custom, reasons = result
+    assert custom == 0
+    assert reasons == ["the folder cannot be listed: Permission denied"]

@@ -123,3 +123,13 @@ def test_a_file_of_thousands_of_odd_blocks_is_reported_in_a_few_lines(ca_dir: Pa
     store = load(ca_dir)
     assert len(store.custom) == 1
     assert len(store.rejected) == 21 and any("4980 more blocks" in r.reason for r in store.rejected)
+
+
+def test_a_block_cut_short_in_the_middle_rejects_the_whole_file(ca_dir: Path) -> None:
+    """Not only a cut last block: a middle one without its END line must not let the later blocks count."""
+    middle = CA("b").cert_pem
+    cut = middle[: middle.index(b"-----END")]
+    (ca_dir / "cut.pem").write_bytes(CA("a").cert_pem + cut + CA("c").cert_pem)
+    store = load(ca_dir)
+    assert store.custom == () and len(store.rejected) == 1
+    assert "no matching END line" in store.rejected[0].reason and store.rejected[0].block == 2

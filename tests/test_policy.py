@@ -77,6 +77,26 @@ def test_self_signed_with_a_bad_signature_is_rejected(ca_dir: Path) -> None:
     assert "signature does not verify" in only_rejection(ca_dir, pem(tampered))
 
 
+def test_a_forged_self_signature_is_rejected_even_with_matching_key_identifiers(ca_dir: Path) -> None:
+    """Key identifiers that match say "self-signed" to a quick check; only the signature proves it."""
+    good, forger = CA("forged root"), CA("forged root")
+    public = good.key.public_key()
+    tampered = (
+        x509.CertificateBuilder()
+        .subject_name(good.cert.subject)
+        .issuer_name(good.cert.subject)
+        .public_key(public)
+        .serial_number(1)
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
+        .sign(forger.key, hashes.SHA256())
+    )
+    assert "signature does not verify" in only_rejection(ca_dir, pem(tampered))
+
+
 def test_leaf_that_is_not_self_signed_is_a_pin_naming_its_issuer(ca_dir: Path, ca: CA) -> None:
     leaf = ca.issue("server.example")
     (warning,) = only_warnings(ca_dir, pem(leaf.cert))

@@ -29,7 +29,7 @@ import catrust
 import catrust._process_trust
 import catrust._trust.loader
 import catrust._trust.scan
-from catrust import ConfigError
+from catrust import Certificate, ConfigError
 from catrust._options import Options
 from catrust._trust.loader import Files, Loader
 from catrust._trust.reloader import SETTLE_SECONDS, Reloader
@@ -604,3 +604,26 @@ def looked(loader: Loader) -> Files:
     look = loader.look()
     assert look is not None
     return look.files
+
+
+def test_a_file_changed_moments_ago_is_read_again_until_the_real_window_passes(ca_dir: Path) -> None:
+    """Stat data proves nothing for a file changed within the last 2 s (timestamps are coarse): `cp -p` or
+    `rsync -t` can replace its content keeping its size and mtime. Here the real window, not a patched one."""
+    first = CA("fresh a")
+    second = next(c for c in (CA("fresh b") for _ in range(50)) if len(c.cert_pem) == len(first.cert_pem))
+    path = ca_dir / "ca.pem"
+    path.write_bytes(first.cert_pem)
+    loader = Loader(Options.resolve(str(ca_dir), system="none"))
+    assert [c.subject for c in looked_custom(loader)] == ["CN=fresh a,O=catrust tests"]
+    kept = path.stat()
+    with path.open("r+b") as same_inode:
+        same_inode.write(second.cert_pem)  # same size, same inode
+    os.utime(path, ns=(kept.st_atime_ns, kept.st_mtime_ns))  # and the mtime put back, as cp -p does
+    assert [c.subject for c in looked_custom(loader)] == ["CN=fresh b,O=catrust tests"]
+    assert loader.look() is not None  # still inside the window: read again, though nothing changed
+    wait_until(lambda: loader.look() is None, timeout=10)  # once it is older than the window, stat data suffices
+    assert time.time_ns() - kept.st_mtime_ns >= catrust._trust.scan.FRESH_NS
+
+
+def looked_custom(loader: Loader) -> list[Certificate]:
+    return [c for verdicts in looked(loader).values() for c in verdicts if isinstance(c, Certificate)]

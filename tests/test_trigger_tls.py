@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import ssl
@@ -139,6 +140,23 @@ def test_server_name_is_verified_whatever_host_is_dialled(store: TrustStore, ca:
         handshake(pinned, port, hostname="127.0.0.1")
         with pytest.raises(ssl.SSLCertVerificationError, match=r"mismatch"):
             handshake(store.ssl_context(), port, hostname="127.0.0.1")
+
+
+def test_the_pinned_server_name_holds_on_the_asyncio_path(store: TrustStore, ca: CA) -> None:
+    """asyncio wraps with wrap_bio, not wrap_socket: the pin must hold there too, whatever name is passed."""
+
+    async def talk(ctx: ssl.SSLContext, port: int, hostname: str) -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname=hostname)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = await reader.read(4096)
+        writer.close()
+        await writer.wait_closed()
+        return answer
+
+    with tls_server(ca.issue("redis.internal")) as port:
+        assert asyncio.run(talk(tls_context(server_name="redis.internal", store=store), port, "127.0.0.1"))
+        with pytest.raises(ssl.SSLCertVerificationError, match=r"mismatch"):
+            asyncio.run(talk(tls_context(server_name="other.internal", store=store), port, "redis.internal"))
 
 
 def test_min_version(store: TrustStore, ca: CA) -> None:

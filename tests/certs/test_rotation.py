@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,8 +21,9 @@ from catrust import (
     service_dns_names,
 )
 from catrust._certs.check import inspect, issued_by, same_key
-from catrust._certs.folder import read
+from catrust._certs.folder import publish, read
 from tests.support.certdirkit import FAST, NAMES, certs, generated, plain_copy, sha
+from tests.support.certkit import key_pem, new_key
 
 DAY = timedelta(days=1)
 
@@ -235,3 +237,37 @@ def test_a_ca_name_cryptography_refuses_is_a_setting_error() -> None:
 
     with pytest.raises(ConfigError, match=r"cannot name the CA"):
         mint.ca_name("x" * 65, "catrust")
+
+
+def test_a_ca_key_that_does_not_match_ca_crt_is_reported_and_never_signs(tmp_path: Path) -> None:
+    """A ca.key from another CA would sign certificates that chain to nothing: report it, renew nothing."""
+    folder = generated(tmp_path / "certs")
+    contents = dict(read(str(folder)).contents)
+    contents["ca.key"] = key_pem(new_key())
+    publish(str(folder), contents, datetime.now(timezone.utc))
+    checked = inspect(read(str(folder)), datetime.now(timezone.utc), ca_key=True)
+    assert checked.problems["ca.key"] == ("ca.key does not match the first certificate in ca.crt",)
+    before = dict(read(str(folder)).contents)
+    with pytest.raises(CatrustError, match=r"cannot renew .*ca\.key does not match"):
+        ensure_cert_dir(folder, NAMES, options=replace(FAST, renew_within=timedelta(days=4000)))
+    assert dict(read(str(folder)).contents) == before
+
+
+def _renew_repeatedly(folder: str, rounds: int) -> None:
+    for _ in range(rounds):
+        ensure_cert_dir(folder, NAMES, options=replace(FAST, renew_within=timedelta(days=4000)))
+
+
+def test_two_concurrent_writers_never_break_the_set(tmp_path: Path) -> None:
+    """An operator and a cron job renewing at once: the lock serialises them, so every renewal lands whole."""
+    folder = generated(tmp_path / "certs")
+    forked = multiprocessing.get_context("fork")
+    writers = [forked.Process(target=_renew_repeatedly, args=(str(folder), 15)) for _ in range(2)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(120)
+    assert [w.exitcode for w in writers] == [0, 0]
+    checked = inspect(read(str(folder)), datetime.now(timezone.utc), dns_names=NAMES, ca_key=True)
+    assert checked.problems == {}
+    assert len([p for p in folder.iterdir() if p.name.startswith("..2")]) == 1
