@@ -372,3 +372,51 @@ def test_ber_forms_of_the_extensions_that_decide_ca_ness_are_rejected_never_gues
     holder = issuer([(x509.UnrecognizedExtension(_OID(oid), bytes.fromhex(value)), True)], ca=None, key_cert_sign=None)
     judged = verdict(ca_dir, der(holder.cert))
     assert not judged.accepted and "cannot read exactly as OpenSSL does" in judged.text
+
+
+# Each verdict the policy gives for dates and key strength, next to what OpenSSL does with the same CA as an anchor.
+STRENGTH_AND_DATES = {
+    "expired": (dict(not_before=NOW - timedelta(days=800), not_after=NOW - timedelta(days=400)), "expired on"),
+    "not yet valid": (dict(not_before=NOW + timedelta(days=10)), "is not valid until"),
+    "expiring soon": (dict(not_after=NOW + timedelta(days=10)), "expires on"),
+    "RSA 1024": (dict(key="rsa", bits=1024), "1024-bit RSA key"),
+    "RSA 2048": (dict(key="rsa", bits=2048), ""),
+    "DSA 1024": (dict(key="dsa", bits=1024), "1024-bit DSA key"),
+    "DSA 2048": (dict(key="dsa", bits=2048), ""),
+    "EC P-192": (dict(key="ec-192"), "192-bit elliptic-curve key"),
+    "EC P-224": (dict(key="ec-224"), ""),
+    "EC P-384": (dict(key="ec-384"), ""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STRENGTH_AND_DATES))
+def test_dates_and_key_sizes_are_judged_as_openssl_judges_them(ca_dir: Path, case: str) -> None:
+    knobs, words = STRENGTH_AND_DATES[case]
+    judged = agree(ca_dir, CA(f"{case} root", **knobs))  # type: ignore[arg-type]
+    assert words in judged.text if words else judged == Judged(True, "")
+
+
+@pytest.mark.parametrize("identifiers", [False, True])
+def test_a_forged_self_signature_is_refused_where_openssl_would_not_look(ca_dir: Path, identifiers: bool) -> None:
+    """OpenSSL never checks an anchor's own signature, so it would take a damaged or forged root: the one rule
+    where catrust is stricter than OpenSSL on purpose. Matching key identifiers must not skip the check."""
+    holder = CA("forged root")
+    public = holder.key.public_key()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(holder.name)
+        .issuer_name(holder.name)
+        .public_key(public)
+        .serial_number(7)
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=300))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    )
+    if identifiers:
+        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
+    forged = der(builder.sign(new_key(), hashes.SHA256()))
+    assert verdict(ca_dir, forged) == Judged(
+        False, "is self-signed but its signature does not verify: the file is damaged or forged"
+    )
+    assert verifies_server(forged, holder.issue())  # OpenSSL would have trusted it

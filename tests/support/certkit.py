@@ -8,18 +8,24 @@ from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | dsa.DSAPrivateKey
 NOW = datetime.now(timezone.utc)
 _KEYS: dict[tuple[str, int], list[Key]] = {}
 
 
+_CURVES = {192: ec.SECP192R1(), 224: ec.SECP224R1(), 256: ec.SECP256R1(), 384: ec.SECP384R1()}
+
+
 def new_key(kind: str = "ec", bits: int = 2048) -> Key:
+    """RSA or DSA of `bits`; "ec" is P-256, "ec-192" and the like other NIST curves."""
     if kind == "rsa":
         return rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    return ec.generate_private_key(ec.SECP256R1())
+    if kind == "dsa":
+        return dsa.generate_private_key(key_size=bits)
+    return ec.generate_private_key(_CURVES[int(kind[3:]) if kind.startswith("ec-") else 256])
 
 
 def pem(cert: x509.Certificate) -> bytes:
