@@ -106,10 +106,8 @@ def inspect(files: CertFiles, now: datetime, *, dns_names: Sequence[str] = (), c
         leaf = chain[0]
         if key is not None and not key_matches(key, leaf):
             problems[TLS_KEY].append(f"{TLS_KEY} does not match {TLS_CRT}")
-        try:
-            problems[TLS_CRT] += _leaf_problems(leaf, chain[1:], ca_certs, now, dns_names)
-        except _MALFORMED as exc:
-            problems[TLS_CRT].append(f"{TLS_CRT} has malformed extensions ({exc})")
+        # certificates() has read every part of every certificate, so nothing here can raise on odd bytes.
+        problems[TLS_CRT] += _leaf_problems(leaf, chain[1:], ca_certs, now, dns_names)
     return Inspection(
         files,
         tuple(ca_certs),
@@ -137,8 +135,6 @@ def certificates(files: CertFiles, name: str) -> tuple[list[x509.Certificate], l
             problems.append(f"{name} #{block.number}: {odd}")
         else:
             certs.append(block.cert)
-    if not certs and not problems:
-        problems.append(f"{name} holds no certificate")
     return certs, problems
 
 

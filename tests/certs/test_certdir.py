@@ -6,16 +6,20 @@ import errno
 import os
 import stat
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import x25519
 
 from catrust import CatrustError, CertFolderError, MutualTLS, ensure_cert_dir
 from catrust._certs.check import inspect, key_matches
-from catrust._certs.folder import publish, read
+from catrust._certs.folder import CertFiles, publish, read
 from catrust._files import write_atomic
 from tests.support.certdirkit import FAST, LEAF_DUE, NAMES, generated
+from tests.support.certkit import CA, NOW, Leaf
 
 
 def generations(folder: Path) -> list[str]:
@@ -159,3 +163,53 @@ def test_an_unreadable_file_makes_the_set_a_cert_folder_error(tmp_path: Path, sp
     for attempt in (lambda: MutualTLS(folder), lambda: ensure_cert_dir(folder, generate=False)):
         with pytest.raises(CertFolderError, match=r"tls\.crt (is a named pipe|is \d+ bytes, over)"):
             attempt()
+
+
+def _set(ca: CA, leaf: Leaf, key: bytes | None = None, chain: bytes | None = None) -> CertFiles:
+    contents = {"ca.crt": ca.cert_pem, "tls.crt": chain or leaf.chain_pem, "tls.key": key or leaf.key_pem}
+    return CertFiles("/certs", "/certs", "plain", contents, True)
+
+
+def test_a_key_that_cannot_sign_is_named() -> None:
+    ca = CA("component ca")
+    agreement_only = x25519.X25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    checked = inspect(_set(ca, ca.issue("svc"), key=agreement_only), NOW)
+    assert checked.problems["tls.key"] == ("tls.key holds a key type that cannot sign certificates",)
+
+
+def test_a_certificate_not_yet_valid_is_named() -> None:
+    ca = CA("component ca")
+    later = ca.issue("svc", not_before=NOW + timedelta(days=2), not_after=NOW + timedelta(days=30))
+    (problem,) = inspect(_set(ca, later), NOW).problems["tls.crt"]
+    assert problem.startswith("tls.crt is not valid until ")
+
+
+def test_a_certificate_without_client_auth_is_named() -> None:
+    ca = CA("component ca")
+    leaf = ca.issue("svc")
+    server_only = (
+        x509.CertificateBuilder()
+        .subject_name(leaf.cert.subject)
+        .issuer_name(ca.name)
+        .public_key(leaf.key.public_key())
+        .serial_number(5)
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=30))
+        .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca.key, hashes.SHA256())
+    )
+    chain = server_only.public_bytes(serialization.Encoding.PEM)
+    (problem,) = inspect(_set(ca, leaf, chain=chain), NOW).problems["tls.crt"]
+    assert problem == "tls.crt lacks the extended key usage clientAuth: mutual TLS needs both serverAuth and clientAuth"
+
+
+def test_a_certificate_from_an_intermediate_it_carries_chains_to_the_root() -> None:
+    root = CA("component root")
+    middle = root.intermediate("component intermediate")
+    leaf = middle.issue("svc")  # its chain_pem carries the intermediate
+    assert "tls.crt" not in inspect(_set(root, leaf), NOW).problems
+    alone = leaf.cert.public_bytes(serialization.Encoding.PEM)  # without it, nothing links it to ca.crt
+    (problem,) = inspect(_set(root, leaf, chain=alone), NOW).problems["tls.crt"]
+    assert problem.startswith("tls.crt is not issued by a CA in ca.crt")
