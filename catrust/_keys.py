@@ -63,10 +63,24 @@ def load_private_key(
     except UnsupportedAlgorithm:
         raise KeyMaterialError(f"{what} uses an algorithm that cannot be loaded") from None
     except _ODD_KEY as exc:
-        if password is not None and "decrypt" in str(exc).lower():
+        if password is not None and ("decrypt" in str(exc).lower() or _encrypted(found, data)):
             raise KeyMaterialError(f"{what} cannot be decrypted: is the password right?") from None
         raise unreadable from None
     return key
+
+
+def _encrypted(found: re.Match[bytes] | None, data: bytes) -> bool:
+    """Whether the key is encrypted. A wrong password does not always say so: about one time in 256, a
+    CBC decryption with the wrong key ends in valid padding, and only the DER inside fails to parse."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _load(found, data, None)
+    except TypeError:  # cryptography: "Password was not given but private key is encrypted"
+        return True
+    except (*_ODD_KEY, UnsupportedAlgorithm):
+        return False
+    return False
 
 
 def _load(found: re.Match[bytes] | None, data: bytes, password: bytes | None) -> PrivateKeyTypes:

@@ -120,6 +120,26 @@ def test_client_certificate_inline_and_encrypted(store: TrustStore, ca: CA, tmp_
             handshake(store.ssl_context(), port)
 
 
+def test_a_wrong_password_is_named_even_when_the_decryption_looks_valid(
+    store: TrustStore, ca: CA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """About one wrong password in 256 decrypts with valid padding; only the key inside fails to parse."""
+    client = ca.issue("scaler")
+    encrypted = client.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"s3cret")
+    )
+    real = serialization.load_der_private_key
+
+    def padding_happened_to_fit(data: bytes, password: bytes | None, **kwargs: object) -> object:
+        if password is not None:
+            raise ValueError("Could not deserialize key data. The data may be in an incorrect format")
+        return real(data, password)
+
+    monkeypatch.setattr(serialization, "load_der_private_key", padding_happened_to_fit)
+    with pytest.raises(CatrustError, match=r"cannot be decrypted: is the password right\?"):
+        tls_context(cert=client.chain_pem, key=encrypted, password="wrong", store=store)
+
+
 def test_client_certificate_errors_are_clear_and_keyless(store: TrustStore, ca: CA) -> None:
     client, stranger = ca.issue("scaler"), ca.issue("other")
     encrypted = client.key.private_bytes(
