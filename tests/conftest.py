@@ -15,6 +15,7 @@ import pytest
 import catrust._process_trust
 import catrust._trigger_tls
 from tests.support.certkit import CA
+from tests.support.servers import processes_with
 
 SESSION_MARK = "PYTEST_CATRUST_SESSION"  # inherited by every process the suite starts, daemons included
 
@@ -26,30 +27,24 @@ def no_process_left_behind() -> Iterator[None]:
     A mark in the environment, not the process tree: a daemon (RabbitMQ's epmd, say) leaves the tree but
     keeps its environment. The leftovers are killed after they are reported, so one failure does not leak.
     """
-    mark = f"{SESSION_MARK}={uuid.uuid4().hex}".encode()
-    os.environ[SESSION_MARK] = mark.decode().split("=", 1)[1]
+    os.environ[SESSION_MARK] = session = uuid.uuid4().hex
+    mark = f"{SESSION_MARK}={session}".encode()
     yield
     deadline = time.monotonic() + 10  # a server stopped a moment ago may still be exiting
-    while (left := _marked(mark)) and time.monotonic() < deadline:
+    while (left := processes_with(mark)) and time.monotonic() < deadline:
         time.sleep(0.2)
+    commands = {pid: _command(pid) for pid in left}
     for pid in left:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
-    assert not left, f"processes started by the tests are still running: {left}"
+    assert not left, f"processes started by the tests are still running: {commands}"
 
 
-def _marked(mark: bytes) -> dict[int, str]:
-    """The processes other than this one whose environment carries `mark`, with their command lines."""
-    found: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            if mark in (entry / "environ").read_bytes().split(b"\0"):
-                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-    return found
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "?"
 
 
 @pytest.fixture(autouse=True)

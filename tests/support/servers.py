@@ -265,7 +265,7 @@ def _stop_node(node: str) -> None:
     the wrapper's process group leaves the Erlang VM and epmd running: find them by the node name."""
     marker = f"RABBITMQ_NODENAME={node}".encode()
     for attempt in (signal.SIGTERM, signal.SIGKILL):
-        left = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _environ_has(p, marker)]
+        left = processes_with(marker)
         for pid in left:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, attempt)
@@ -278,11 +278,19 @@ def _stop_node(node: str) -> None:
     subprocess.run(["epmd", "-kill"], capture_output=True, check=False)  # started by the node, serves no test
 
 
-def _environ_has(proc: Path, marker: bytes) -> bool:
-    try:
-        return marker in (proc / "environ").read_bytes().split(b"\0")
-    except OSError:
-        return False
+def processes_with(marker: bytes) -> list[int]:
+    """The processes other than this one whose environment holds `marker` (NAME=value): a daemon leaves the
+    process tree but keeps its environment. A process that is gone, or not ours to read, is skipped."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if marker in (proc / "environ").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
 
 
 @contextlib.contextmanager
