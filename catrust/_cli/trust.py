@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import select
 import signal
 import sys
-import threading
 from typing import Any, TextIO
 
 from .. import _options as settings
@@ -112,9 +113,14 @@ def _watch(args: argparse.Namespace) -> int:
     interval = settings.watch_interval(args.interval)
     if not args.verbose:
         log_to_stderr(logging.WARNING)
-    stopping = threading.Event()
+    # A flag, not a threading.Event: a handler calling Event.set() while the main thread waits on the
+    # same Event needs the lock the wait holds, and the sidecar deadlocked on SIGTERM (seen in a test run).
+    stopping: list[int] = []
+    wake, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
+        signal.signal(signum, lambda number, _: stopping.append(number))
     bundle = BundleFile(args.out)
     follower = Reloader(
         _loader(args), bundle=bundle
@@ -125,7 +131,9 @@ def _watch(args: argparse.Namespace) -> int:
         if bundle.store is not None and bundle.store is not shown:
             shown = bundle.store
             print(f"generation {follower.generation}: {_wrote(args.out, shown)}", flush=True)
-        if stopping.wait(interval):
+        if not stopping:
+            select.select([wake], [], [], interval)  # the signal's byte on the wakeup fd ends the wait early
+        if stopping:
             return EXIT_OK
 
 
