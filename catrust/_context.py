@@ -6,7 +6,7 @@ import functools
 import hashlib
 import logging
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,20 +36,6 @@ _GUARDED_SETTINGS = frozenset(
         "_host_flags",
         "_msg_callback",
     }
-)
-_GUARDED_METHODS = (
-    "load_cert_chain",
-    "load_verify_locations",
-    "load_default_certs",
-    "set_default_verify_paths",
-    "set_ciphers",
-    "set_ecdh_curve",
-    "load_dh_params",
-    "set_servername_callback",
-    "set_npn_protocols",
-    "_set_alpn_protocols",
-    "set_psk_client_callback",
-    "set_psk_server_callback",
 )
 
 
@@ -133,6 +119,24 @@ def _refuse(what: str) -> FrozenContextError:
 _UNSET = object()
 
 
+class _Guarded:
+    """An SSLContext method that a frozen context refuses: looked up on the context, so the check runs per call."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, ctx: _Frozen | None, owner: type) -> Any:
+        if ctx is None:
+            return self
+        if ctx.catrust_frozen:
+            return functools.partial(_refused, f"{self.name}()")
+        return getattr(super(_Frozen, ctx), self.name)
+
+
+def _refused(what: str, *args: Any, **kwargs: Any) -> Any:
+    raise _refuse(what)
+
+
 class _Frozen:
     """Mixin for every context catrust builds: once `freeze()`d, settings and loads are refused."""
 
@@ -161,19 +165,19 @@ class _Frozen:
         super().set_alpn_protocols(protocols)  # type: ignore[misc]
         self.catrust_alpn = tuple(protocols)
 
-
-def _guarded(name: str) -> Callable[..., Any]:
-    def method(self: _Frozen, *args: Any, **kwargs: Any) -> Any:
-        if self.catrust_frozen:
-            raise _refuse(f"{name}()")
-        return getattr(super(_Frozen, self), name)(*args, **kwargs)
-
-    method.__name__ = name
-    return method
-
-
-for _name in _GUARDED_METHODS:
-    setattr(_Frozen, _name, _guarded(_name))
+    # Every method that loads trust or configures the handshake.
+    load_cert_chain = _Guarded()
+    load_verify_locations = _Guarded()
+    load_default_certs = _Guarded()
+    set_default_verify_paths = _Guarded()
+    set_ciphers = _Guarded()
+    set_ecdh_curve = _Guarded()
+    load_dh_params = _Guarded()
+    set_servername_callback = _Guarded()
+    set_npn_protocols = _Guarded()
+    _set_alpn_protocols = _Guarded()
+    set_psk_client_callback = _Guarded()
+    set_psk_server_callback = _Guarded()
 
 
 class _PinnedServerName:

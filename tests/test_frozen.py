@@ -94,6 +94,36 @@ def test_loads_are_refused(shared: ssl.SSLContext, name: str) -> None:
     assert shared.cert_store_stats() == stats and shared.get_ciphers() == ciphers
 
 
+def test_a_refusal_says_what_was_refused_and_what_to_do_instead(shared: ssl.SSLContext) -> None:
+    advice = (
+        "on a context catrust shares: the change would reach every client using it. Ask catrust.tls_context(...) "
+        "for a context of your own (client certificate, extra CA, server name, TLS version, or unsafe_ssl=True by name)"
+    )
+    with pytest.raises(FrozenContextError) as setting:
+        shared.check_hostname = False
+    assert str(setting.value) == f"refused to change check_hostname {advice}"
+    with pytest.raises(FrozenContextError) as method:
+        shared.load_cert_chain("client.pem", keyfile="client.key")
+    assert str(method.value) == f"refused to change load_cert_chain() {advice}"
+    with pytest.raises(FrozenContextError) as alpn:
+        shared.set_alpn_protocols(["h2"])
+    assert str(alpn.value) == (
+        "refused to set the ALPN protocols to ['h2'] on a context catrust shares, built with ['http/1.1']: "
+        "ask for one built with them, as ssl_context(alpn=...) or tls_context(..., alpn=...); "
+        "for httpx use catrust.httpx_client()"
+    )
+
+
+def test_only_the_guarded_settings_are_locked(shared: ssl.SSLContext, ca_dir: Path) -> None:
+    shared.caller_note = "kept by the caller"  # type: ignore[attr-defined]
+    del shared.caller_note  # type: ignore[attr-defined]
+    own = TrustStore.load(str(ca_dir), system="none").new_context()
+    own.set_alpn_protocols(["h2"])
+    del own.catrust_alpn  # type: ignore[attr-defined]
+    assert own.catrust_alpn == ()  # type: ignore[attr-defined]
+    assert not hasattr(shared, "caller_note")
+
+
 def test_the_freeze_cannot_be_lifted(shared: ssl.SSLContext) -> None:
     for attempt in (lambda: setattr(shared, "catrust_frozen", False), lambda: delattr(shared, "catrust_frozen")):
         with pytest.raises(CatrustError, match="refused to change catrust_frozen"):

@@ -140,3 +140,13 @@ def test_component_mutual_tls_takes_its_own_cipher_list(
         assert {c["name"] for c in ctx.get_ciphers() if c["protocol"] == "TLSv1.2"} == {"ECDHE-ECDSA-AES128-GCM-SHA256"}
     with mtls_server(mtls.server_context()) as port:
         connect(mtls.client_context(), port)  # both ends restricted alike still meet
+
+
+def test_a_catrust_context_keeps_every_verification_flag_and_option_openssl_sets_by_default(ca: CA) -> None:
+    """catrust adds (partial chains), never removes: dropping X509_TRUSTED_FIRST would let a server's
+    cross-signed chain lead verification to an expired root instead of the trusted one."""
+    stock = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    for ctx in (TrustStore.load([], system="none").ssl_context(), tls_context(ca=ca.cert_pem, server_name="x")):
+        assert ctx.verify_flags & stock.verify_flags == stock.verify_flags
+        assert ctx.verify_flags & ssl.VERIFY_X509_PARTIAL_CHAIN
+        assert ctx.options & stock.options == stock.options

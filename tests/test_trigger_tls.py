@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -177,6 +178,32 @@ def test_the_pinned_server_name_holds_on_the_asyncio_path(store: TrustStore, ca:
         assert asyncio.run(talk(tls_context(server_name="redis.internal", store=store), port, "127.0.0.1"))
         with pytest.raises(ssl.SSLCertVerificationError, match=r"mismatch"):
             asyncio.run(talk(tls_context(server_name="other.internal", store=store), port, "redis.internal"))
+
+
+def test_the_pin_replaces_the_name_and_passes_everything_else_through(store: TrustStore, ca: CA) -> None:
+    """wrap_socket and wrap_bio keep the caller's other arguments and ssl's own defaults: a session resumes."""
+    pinned = tls_context(server_name="redis.internal", store=store)
+    with socket.socket() as raw, pinned.wrap_socket(raw, server_hostname="other") as default:
+        assert (default.server_side, default.do_handshake_on_connect, default.suppress_ragged_eofs) == (
+            False,
+            True,
+            True,
+        )
+    with socket.socket() as raw, pinned.wrap_socket(raw, False, False, False, "other") as given:
+        assert (given.server_side, given.do_handshake_on_connect, given.suppress_ragged_eofs) == (False, False, False)
+        assert given.server_hostname == "redis.internal"
+    with tls_server(ca.issue("redis.internal")) as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, pinned.wrap_socket(raw) as first:
+            first.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert first.recv(4096).startswith(b"HTTP/1.1 200")  # TLS 1.3 tickets arrive after the handshake
+            session = first.session
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with pinned.wrap_socket(raw, session=session) as resumed:
+                assert resumed.session_reused
+    bio = pinned.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="other", session=session)
+    assert (bio.server_side, bio.server_hostname, bio.session == session) == (False, "redis.internal", True)
+    fresh = pinned.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO())
+    assert (fresh.server_side, fresh.server_hostname, fresh.session) == (False, "redis.internal", None)
 
 
 def test_min_version(store: TrustStore, ca: CA) -> None:
