@@ -19,3 +19,15 @@ def printable(text: str) -> str:
 def name_text(name: x509.Name) -> str:
     """A certificate name as RFC 4514 text, safe to print."""
     return printable(name.rfc4514_string())
+
+
+def exception_text(exc: BaseException, *, named: bool = False) -> str:
+    """One printable line of at most 120 characters about `exc`, for a verdict's reason.
+
+    `named` adds the exception's type where the message alone says little (`KeyError: 99`); a
+    ValueError's message already says what was wrong with the bytes.
+    """
+    text = " ".join(str(exc).split())
+    if (named and not isinstance(exc, ValueError)) or not text:
+        text = f"{type(exc).__name__}: {text}".rstrip(": ")
+    return printable(text if len(text) <= 120 else text[:117] + "...")

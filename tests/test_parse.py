@@ -44,7 +44,10 @@ def test_truncated_final_block_rejects_the_whole_file(ca_dir: Path) -> None:
     (ca_dir / "cut.pem").write_bytes(whole[: len(whole) - 40])  # END line of the last block is gone
     store = load(ca_dir)
     assert store.custom == ()
-    assert "no matching END line" in store.rejected[0].reason and store.rejected[0].block == 2
+    assert store.rejected[0].reason == (
+        "its CERTIFICATE block has no matching END line: the file is cut short or damaged, so nothing from it was used"
+    )
+    assert store.rejected[0].block == 2
 
 
 def test_corrupt_block_is_reported_and_the_others_count(ca_dir: Path) -> None:
@@ -53,7 +56,7 @@ def test_corrupt_block_is_reported_and_the_others_count(ca_dir: Path) -> None:
     (ca_dir / "mixed.pem").write_bytes(good + bad)
     store = load(ca_dir)
     assert len(store.custom) == 1
-    assert store.rejected[0].block == 2 and "not valid PEM" in store.rejected[0].reason
+    assert store.rejected[0].block == 2 and store.rejected[0].reason.startswith("is not valid PEM (")
 
 
 def test_private_key_is_ignored_reported_and_never_output(
@@ -73,32 +76,46 @@ def test_private_key_is_ignored_reported_and_never_output(
 
 
 @pytest.mark.parametrize(
-    "label, words",
+    "label, reason",
     [
-        ("CERTIFICATE REQUEST", "signing request"),
-        ("X509 CRL", "revocation list"),
-        ("TRUSTED CERTIFICATE", "TRUSTED CERTIFICATE format"),
-        ("PUBLIC KEY", "bare public key"),
-        ("PKCS7", "not a certificate"),
+        ("CERTIFICATE REQUEST", "is a certificate signing request, not a certificate: add the CA certificate instead"),
+        (
+            "NEW CERTIFICATE REQUEST",
+            "is a certificate signing request, not a certificate: add the CA certificate instead",
+        ),
+        ("X509 CRL", "is a certificate revocation list, which catrust does not use"),
+        (
+            "TRUSTED CERTIFICATE",
+            "is in OpenSSL's TRUSTED CERTIFICATE format, which Python's ssl cannot load: "
+            "convert it with `openssl x509 -in FILE -out ca.pem`",
+        ),
+        ("PUBLIC KEY", "is a bare public key; a trust anchor must be a certificate"),
+        ("RSA PUBLIC KEY", "is a bare public key; a trust anchor must be a certificate"),
+        ("ENCRYPTED PRIVATE KEY", "holds a private key, which was ignored: keep keys out of the trust folder"),
+        ("EC PRIVATE KEY", "holds a private key, which was ignored: keep keys out of the trust folder"),
+        ("PKCS7", "is a PKCS7 block, not a certificate"),
+        ("PUBLIC KEY INFO", "is a PUBLIC KEY INFO block, not a certificate"),  # ends like a key, is not one
     ],
 )
-def test_other_blocks_are_reported_by_kind(ca_dir: Path, label: str, words: str) -> None:
+def test_other_blocks_are_reported_by_kind(ca_dir: Path, label: str, reason: str) -> None:
     (ca_dir / "other.pem").write_bytes(f"-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n".encode())
-    assert words in load(ca_dir).rejected[0].reason
+    assert [r.reason for r in load(ca_dir).rejected] == [reason]
 
 
 @pytest.mark.parametrize(
-    "content, words",
+    "content, reason",
     [
-        (b"", "empty"),
-        (b"  \n\n", "empty"),
-        (b"hello, I am a text file", "no PEM certificate block"),
-        (b"\x30\x82\x01\x00garbage", "looks like DER"),
+        (b"", "is empty"),
+        (b"  \n\n", "is empty"),
+        (b"\xef\xbb\xbf\n", "is empty"),
+        (b"hello, I am a text file", "holds no PEM certificate block and is not a DER certificate"),
+        (b"\x30\x82\x01\x00garbage", "looks like DER but is not a readable certificate ("),
     ],
 )
-def test_garbage(ca_dir: Path, content: bytes, words: str) -> None:
+def test_garbage(ca_dir: Path, content: bytes, reason: str) -> None:
     (ca_dir / "junk").write_bytes(content)
-    assert words in load(ca_dir).rejected[0].reason
+    (rejection,) = load(ca_dir).rejected
+    assert rejection.reason.startswith(reason) and rejection.block is None
 
 
 def test_der_private_key_is_recognised(ca_dir: Path) -> None:
@@ -122,7 +139,10 @@ def test_a_file_of_thousands_of_odd_blocks_is_reported_in_a_few_lines(ca_dir: Pa
     (ca_dir / "noise.pem").write_bytes(b"-----BEGIN X-----\nAA==\n-----END X-----\n" * 5000 + CA().cert_pem)
     store = load(ca_dir)
     assert len(store.custom) == 1
-    assert len(store.rejected) == 21 and any("4980 more blocks" in r.reason for r in store.rejected)
+    assert [(r.block, r.reason) for r in store.rejected] == [
+        (None, "holds 4980 more blocks that are not certificates (not listed)"),
+        *((n, "is a X block, not a certificate") for n in range(1, 21)),
+    ]
 
 
 def test_a_block_cut_short_in_the_middle_rejects_the_whole_file(ca_dir: Path) -> None:

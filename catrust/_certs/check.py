@@ -25,7 +25,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from .. import _keys as keys
-from .._text import name_text
+from .._text import exception_text, name_text
 from .._trust import policy
 from .._trust.parse import parse
 from ..errors import KeyMaterialError
@@ -156,14 +156,9 @@ def _unreadable(cert: x509.Certificate) -> str | None:
             try:
                 read()
             except ODD as exc:
-                return f"its {part} cannot be read ({_short(exc)}): it is damaged or in a form catrust does not support"
+                problem = exception_text(exc, named=True)
+                return f"its {part} cannot be read ({problem}): it is damaged or in a form catrust does not support"
     return None
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def key_matches(key: PrivateKey, cert: x509.Certificate) -> bool:

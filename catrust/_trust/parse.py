@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .._text import name_text
+from .._text import exception_text, name_text
 from .model import Rejection
 
 _BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9][A-Z0-9 ]*)-----")
@@ -94,7 +94,7 @@ def _parse_pem_certificate(result: ParsedFile, number: int, body: bytes) -> None
             raise ValueError("PEM headers are not allowed in a certificate block")
         der = base64.b64decode(b"".join(body.split()), validate=True)
     except (ValueError, binascii.Error) as exc:
-        result.rejected.append(Rejection(result.path, f"is not valid PEM ({_short(exc)})", block=number))
+        result.rejected.append(Rejection(result.path, f"is not valid PEM ({exception_text(exc)})", block=number))
         return
     result.blocks.append(read_block(number, der))
 
@@ -132,7 +132,7 @@ def read_block(number: int, der: bytes) -> Block:
                 cert.not_valid_after_utc,
             )
         except Exception as exc:  # noqa: BLE001 - see above: any failure is this block's verdict
-            return Block(number, der, None, f"is not a readable certificate ({_short(exc, named=True)})")
+            return Block(number, der, None, f"is not a readable certificate ({exception_text(exc, named=True)})")
     return Block(number, der, cert, None, notes(str(w.message) for w in caught), *fields)
 
 
@@ -174,11 +174,3 @@ def _not_a_certificate(label: str) -> str:
     if label.endswith("PUBLIC KEY"):
         return "is a bare public key; a trust anchor must be a certificate"
     return f"is a {label} block, not a certificate"
-
-
-def _short(exc: Exception, *, named: bool = False) -> str:
-    """One line about `exc`; `named` adds its type where the message alone says little (KeyError: 99)."""
-    text = " ".join(str(exc).split())
-    if (named and not isinstance(exc, ValueError)) or not text:
-        text = f"{type(exc).__name__}: {text}".rstrip(": ")
-    return text if len(text) <= 120 else text[:117] + "..."
