@@ -29,11 +29,11 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from .._text import name_text
+from .._text import exception_text, name_text
 from .names import same_name
 
 EXPIRY_WARNING = timedelta(days=30)
-MIN_RSA_BITS = 2048  # OpenSSL's security level 2 refuses less, with a cryptic handshake error
+MIN_RSA_BITS = 2048  # the standard minimum; OpenSSL 3.0 at level 2 refuses RSA under 1963 bits, DSA under 2048
 MIN_EC_BITS = 224
 _E = TypeVar("_E", bound=x509.ExtensionType)
 _NS_CERT_TYPE = x509.ObjectIdentifier("2.16.840.1.113730.1.1")
@@ -93,16 +93,10 @@ def judge(cert: x509.Certificate, now: datetime) -> Verdict:
     except (x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         return Verdict(f"has malformed extensions ({exc})")
     except Exception as exc:  # noqa: BLE001 - cryptography raises many kinds on odd input, lazily
-        return Verdict(unreadable(exc))
-
-
-def unreadable(exc: BaseException) -> str:
-    """The reason for a certificate cryptography cannot fully read (so catrust cannot judge it as OpenSSL would)."""
-    text = " ".join(str(exc).split())
-    text = text if isinstance(exc, ValueError) and text else f"{type(exc).__name__}: {text}".rstrip(": ")
-    if len(text) > 120:
-        text = text[:117] + "..."
-    return f"has content catrust cannot read exactly as OpenSSL does ({text}), so it is not trusted"
+        return Verdict(
+            f"has content catrust cannot read exactly as OpenSSL does ({exception_text(exc, named=True)}), "
+            "so it is not trusted"
+        )
 
 
 @dataclass(frozen=True)
@@ -362,7 +356,7 @@ def _weak_key(key: PublicKey) -> str | None:
         kind = "RSA" if isinstance(key, rsa.RSAPublicKey) else "DSA"
         return (
             f"has a {key.key_size}-bit {kind} key; at least {MIN_RSA_BITS} bits are required "
-            "(OpenSSL refuses shorter keys in handshakes)"
+            "(OpenSSL refuses keys under about 1960 bits in handshakes; catrust asks for the standard minimum)"
         )
     if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < MIN_EC_BITS:
         return f"has a {key.curve.key_size}-bit elliptic-curve key; at least {MIN_EC_BITS} bits are required"
