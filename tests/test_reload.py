@@ -477,6 +477,14 @@ def test_watch_needs_a_positive_interval() -> None:
         catrust.watch(interval=0)
 
 
+def sidecar(ca_dir: Path, out: Path, interval: str) -> subprocess.Popen[str]:
+    """`catrust watch` in a child process, with none of the CATRUST_ variables of this one."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CATRUST_")}
+    command = [sys.executable, "-m", "catrust", "--ca-dir", str(ca_dir), "--system", "none"]
+    command += ["watch", "--out", str(out), "--interval", interval]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_watch_sidecar_keeps_the_bundle_current_and_stops_cleanly(
     ca_dir: Path, tmp_path: Path, signum: signal.Signals
@@ -484,24 +492,7 @@ def test_watch_sidecar_keeps_the_bundle_current_and_stops_cleanly(
     out = tmp_path / "shared" / "ca-bundle.pem"
     out.parent.mkdir()
     publish(ca_dir, {"a.pem": A.cert_pem})
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CATRUST_")}
-    command = [
-        sys.executable,
-        "-m",
-        "catrust",
-        "--ca-dir",
-        str(ca_dir),
-        "--system",
-        "none",
-        "watch",
-        "--out",
-        str(out),
-        "--interval",
-        "0.05",
-    ]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO
-    ) as proc:
+    with sidecar(ca_dir, out, "0.05") as proc:
         assert proc.stdout is not None and proc.stderr is not None
         lines: queue.Queue[str] = queue.Queue()
         reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or ()])
@@ -519,6 +510,20 @@ def test_watch_sidecar_keeps_the_bundle_current_and_stops_cleanly(
             reader.join(60)
         stderr = proc.stderr.read()
     assert returncode == 0 and "Traceback" not in stderr
+
+
+def test_the_sidecar_stops_wherever_the_signal_lands(ca_dir: Path, tmp_path: Path) -> None:
+    """During the first write, a check or the wait between checks, SIGTERM ends it with status 0.
+
+    The sidecar once hung on SIGTERM (its handler set a threading.Event the main thread was waiting
+    on); that race was too rare to reproduce on demand, so this sends the signal at many moments."""
+    publish(ca_dir, {"a.pem": A.cert_pem, "b.pem": B.cert_pem})
+    for delay in (0.0, 0.001, 0.002, 0.004, 0.007, 0.01, 0.015, 0.02, 0.03, 0.05):
+        with sidecar(ca_dir, tmp_path / "ca-bundle.pem", "0.005") as proc:
+            assert proc.stdout is not None and proc.stdout.readline().startswith("generation 0: wrote")
+            time.sleep(delay)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0, delay
 
 
 def test_per_trigger_contexts_are_built_on_the_trust_in_force(folder: Path, update: Update) -> None:
