@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import threading
@@ -9,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+import catrust._trust.scan
 from catrust import TrustStore
+from catrust._files import StatKey
+from catrust._trust.scan import FRESH_NS, is_fresh
 from tests.support.certkit import CA, der, key_pem, pem
 
 
@@ -82,7 +86,34 @@ def test_a_file_given_as_folder_is_reported(tmp_path: Path) -> None:
     f = tmp_path / "bundle.pem"
     f.write_bytes(CA().cert_pem)
     store = load(f)
-    assert "not a folder" in store.rejected[0].reason
+    assert [(r.path, r.reason) for r in store.rejected] == [
+        (str(f), "is a file, not a folder: pass the folder that holds it")
+    ]
+    assert store.custom == () and store.missing_dirs == ()
+
+
+def test_a_folder_that_cannot_be_listed_is_one_problem_and_the_system_roots_stay(
+    ca_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In this process: tests/test_local_attacker.py proves the same as an unprivileged user, in a child."""
+    (ca_dir / "ca.pem").write_bytes(CA().cert_pem)
+
+    def refuse(path: str) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", path)
+
+    monkeypatch.setattr(catrust._trust.scan.os, "scandir", refuse)
+    store = TrustStore.load(str(ca_dir), system="certifi")
+    assert [(r.path, r.reason) for r in store.rejected] == [
+        (str(ca_dir), "the folder cannot be listed: Permission denied")
+    ]
+    assert store.custom == () and store.missing_dirs == () and len(store.system) > 50
+
+
+def test_an_entry_is_fresh_for_exactly_the_freshness_window() -> None:
+    taken = 10 * FRESH_NS
+    for changed, fresh in ((taken - FRESH_NS, False), (taken - FRESH_NS + 1, True), (taken, True)):
+        for key in (StatKey(0, 0, 0, changed, 0, 0), StatKey(0, 0, 0, 0, changed, 0)):  # mtime, then ctime
+            assert is_fresh(key, taken) == fresh, (key, fresh)
 
 
 def test_odd_entries_are_reported_and_never_block(ca_dir: Path) -> None:

@@ -93,7 +93,7 @@ class Loader:
         complete = True
         for index, folder in enumerate(listing.folders):
             if folder.problem:
-                files[FileKey(index, FOLDER_ITSELF)] = (folder.problem,)
+                files[FileKey(index, FOLDER_ITSELF)] = (Rejection(folder.path, folder.problem),)
             for entry in folder.entries:
                 path = os.path.join(folder.path, entry.name)
                 hit = self._cache.get(path)

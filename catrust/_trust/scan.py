@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .._files import StatKey
-from .model import Rejection
 
 # Timestamps are coarse (a kernel tick; seconds on some filesystems): a file changed this recently
 # can change again without its stat data changing, so it counts as unchanged only once it is older.
@@ -36,7 +35,7 @@ class Folder:
     entries: tuple[Entry, ...] = ()  # visible names, sorted
     key: StatKey | None = None  # the folder's own: its times move when names come and go, even and back
     missing: bool = False
-    problem: Rejection | None = None  # it exists but cannot be listed
+    problem: str | None = None  # why it exists but cannot be listed
 
 
 @dataclass(frozen=True)
@@ -62,9 +61,9 @@ def _list(folder: str) -> Folder:
     except FileNotFoundError:
         return Folder(folder, missing=True)
     except NotADirectoryError:
-        return Folder(folder, problem=Rejection(folder, "is a file, not a folder: pass the folder that holds it"))
+        return Folder(folder, problem="is a file, not a folder: pass the folder that holds it")
     except OSError as exc:
-        return Folder(folder, problem=Rejection(folder, f"the folder cannot be listed: {exc.strerror}"))
+        return Folder(folder, problem=f"the folder cannot be listed: {exc.strerror}")
     entries.sort()
     return Folder(folder, tuple(entries), key)
 
