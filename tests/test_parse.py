@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from catrust import TrustStore
-from catrust._trust.parse import parse
+from catrust._trust.parse import KEY_REASON, parse
 from tests.support.certkit import CA, der, key_pem, new_key
 
 
@@ -125,7 +125,7 @@ def test_der_private_key_is_recognised(ca_dir: Path) -> None:
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     (ca_dir / "key.der").write_bytes(key)
-    assert "private key" in load(ca_dir).rejected[0].reason
+    assert [r.reason for r in load(ca_dir).rejected] == [KEY_REASON]
 
 
 def test_block_numbers_count_every_block() -> None:
@@ -153,3 +153,30 @@ def test_a_block_cut_short_in_the_middle_rejects_the_whole_file(ca_dir: Path) ->
     store = load(ca_dir)
     assert store.custom == () and len(store.rejected) == 1
     assert "no matching END line" in store.rejected[0].reason and store.rejected[0].block == 2
+
+
+def test_the_x509_certificate_label_is_a_certificate_too(ca_dir: Path) -> None:
+    (ca_dir / "old.pem").write_bytes(CA("old label").cert_pem.replace(b" CERTIFICATE-----", b" X509 CERTIFICATE-----"))
+    store = load(ca_dir)
+    assert store.rejected == () and [c.subject for c in store.custom] == ["CN=old label,O=catrust tests"]
+
+
+def test_pem_headers_in_a_certificate_block_are_refused(ca_dir: Path) -> None:
+    """A header line (Proc-Type) has no place in a certificate block: that block is refused, the next counts."""
+    first, rest = CA().cert_pem.split(b"\n", 1)
+    (ca_dir / "headers.pem").write_bytes(first + b"\nProc-Type: 4,ENCRYPTED\n\n" + rest + CA("second").cert_pem)
+    store = load(ca_dir)
+    assert [(r.block, r.reason) for r in store.rejected] == [
+        (1, "is not valid PEM (PEM headers are not allowed in a certificate block)")
+    ]
+    assert [c.block for c in store.custom] == [2]
+
+
+def test_an_encrypted_der_private_key_is_recognised_as_a_key(ca_dir: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    key = new_key("ec").private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")
+    )
+    (ca_dir / "key.der").write_bytes(key)
+    assert [r.reason for r in load(ca_dir).rejected] == [KEY_REASON]
