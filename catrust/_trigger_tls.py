@@ -16,6 +16,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from . import _keys as keys
 from . import _options as settings
@@ -24,6 +25,7 @@ from ._files import MAX_FILE_SIZE, read_bytes
 from ._process_trust import default_store
 from ._trust.judge import judge_file
 from ._trust.model import Rejection, describe
+from ._trust.parse import parse
 from ._trust.store import TrustStore
 from .errors import ConfigError, FileError, KeyMaterialError
 
@@ -69,6 +71,7 @@ def tls_context(
     ca_data = read_material(ca, "ca") if ca is not None else None
     cert_data = read_material(cert, "cert") if cert is not None else None
     key_data = read_material(key, "key") if key is not None else None
+    client = _client(cert_data, key_data) if cert_data is not None else None
     alpn = tuple(alpn)
     cache_key = hashlib.sha256(
         repr((ca_data, cert_data, key_data, password, server_name, version, unsafe, alpn)).encode()
@@ -81,7 +84,7 @@ def tls_context(
         if ctx is not None:
             per_store.move_to_end(cache_key)
             return ctx
-    ctx = _build(store, ca_data, cert_data, key_data, password, server_name, version, unsafe, alpn)
+    ctx = _build(store, ca_data, client, password, server_name, version, unsafe, alpn)
     with _lock:
         per_store[cache_key] = ctx
         while len(per_store) > _CACHE_SIZE:
@@ -92,8 +95,7 @@ def tls_context(
 def _build(
     store: TrustStore,
     ca_data: bytes | None,
-    cert_data: bytes | None,
-    key_data: bytes | None,
+    client: _Client | None,
     password: str | bytes | None,
     server_name: str | None,
     version: ssl.TLSVersion | None,
@@ -107,26 +109,36 @@ def _build(
     else:
         extra = _judge_ca(ca_data) if ca_data is not None else []
         ctx = store.new_context(extra, min_version=version, server_name=server_name, alpn=alpn)
-    if cert_data is not None:
-        _load_client_cert(ctx, cert_data, key_data, password)
+    if client is not None:
+        _load_client_cert(ctx, client, password)
     return freeze(ctx)  # cached, so shared by every caller with the same inputs
 
 
-def _load_client_cert(
-    ctx: ssl.SSLContext, cert_data: bytes, key_data: bytes | None, password: str | bytes | None
-) -> None:
+class _Client(NamedTuple):
+    chain_pem: bytes  # the certificates only, in order, as the PEM OpenSSL wants (DER input works too)
+    key_source: bytes  # what holds the key: the key's own data, or the certificate file holding both
+
+
+def _client(cert_data: bytes, key_data: bytes | None) -> _Client:
+    """Say what is wrong in words before OpenSSL can: its own message for both is "PEM lib"."""
+    blocks = parse("cert", cert_data).blocks
+    chain = "".join(ssl.DER_cert_to_PEM_cert(block.der) for block in blocks if block.cert is not None).encode()
+    if not chain:
+        raise KeyMaterialError("cert= holds no certificate catrust can read (PEM or DER)")
+    if key_data is None and not keys.holds_key(cert_data):
+        raise ConfigError("a client certificate was given without its key (key=, or one file holding both)")
+    return _Client(chain, key_data if key_data is not None else cert_data)
+
+
+def _load_client_cert(ctx: ssl.SSLContext, client: _Client, password: str | bytes | None) -> None:
     """The key is read by content (any PEM label, as KEDA) and OpenSSL gets a plain PKCS#8 copy.
 
-    A key inside the certificate file counts as the key, so OpenSSL is never left to find an
-    encrypted one there and prompt for its pass phrase.
+    OpenSSL reads only these copies, so it never finds an encrypted key and prompts for its pass phrase.
     """
-    source = key_data if key_data is not None else cert_data if keys.holds_key(cert_data) else None
     secret = _utf8(password, "password") if isinstance(password, str) else password
-    key_pem = (
-        None if source is None else keys.pkcs8_pem(keys.load_private_key(source, secret or None, "the client key"))
-    )
-    with keys.secret_file(cert_data) as cert_path, keys.secret_file(key_pem) as key_path:  # the bytes checked
-        assert cert_path is not None
+    key_pem = keys.pkcs8_pem(keys.load_private_key(client.key_source, secret or None, "the client key"))
+    with keys.secret_file(client.chain_pem) as cert_path, keys.secret_file(key_pem) as key_path:
+        assert cert_path is not None and key_path is not None
         try:
             ctx.load_cert_chain(cert_path, key_path, keys.never_prompt)
         except ssl.SSLError as exc:
@@ -137,8 +149,8 @@ def _judge_ca(data: bytes) -> list[bytes]:
     items = judge_file("ca", data, datetime.now(timezone.utc)).verdicts  # never raises: odd input is a verdict
     refused = [describe(i) for i in items if isinstance(i, Rejection)]
     accepted = [i.der for i in items if not isinstance(i, Rejection)]
-    if refused or not accepted:
-        raise KeyMaterialError("the trigger's CA was refused: " + ("; ".join(refused) or "it holds no certificate"))
+    if refused:  # any input gives at least one verdict: an empty one is "is empty"
+        raise KeyMaterialError("the trigger's CA was refused: " + "; ".join(refused))
     return accepted
 
 
@@ -153,13 +165,14 @@ def read_material(material: Material, name: str) -> bytes:
     if isinstance(material, str) and "-----BEGIN" in material:
         return _utf8(material, name)
     path = os.fspath(material)
-    hidden = KeyMaterialError(f"{name}= is neither PEM text nor a readable file (its value is not shown)")
-    if name == "key" or not os.path.lexists(path):
-        try:
-            return read_bytes(path, MAX_FILE_SIZE, f"{name} file")
-        except FileError:
-            raise hidden from None
-    return read_bytes(path, MAX_FILE_SIZE, f"{name} file")
+    try:
+        return read_bytes(path, MAX_FILE_SIZE, f"{name} file")
+    except FileError:
+        if name == "key" or not os.path.lexists(path):
+            raise KeyMaterialError(
+                f"{name}= is neither PEM text nor a readable file (its value is not shown)"
+            ) from None
+        raise
 
 
 def _utf8(text: str, name: str) -> bytes:
@@ -170,10 +183,9 @@ def _utf8(text: str, name: str) -> bytes:
 
 
 def _client_cert_problem(exc: ssl.SSLError) -> str:
-    text = str(exc)
-    if "KEY_VALUES_MISMATCH" in text or "key values mismatch" in text:
+    if exc.reason == "KEY_VALUES_MISMATCH":
         return "the client certificate and key do not match"
-    return f"the client certificate or key cannot be loaded ({exc.reason or text})"
+    return f"the client certificate or key cannot be loaded ({exc.reason or exc})"
 
 
 def _unsafe(value: bool | str) -> bool:

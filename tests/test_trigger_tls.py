@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import socket
@@ -12,13 +13,14 @@ import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 
 import catrust
-from catrust import CatrustError, ConfigError, TrustStore, parse_bool, tls_context
-from tests.support.certkit import CA, NOW, Key, Leaf, key_pem, new_key
+from catrust import CatrustError, ConfigError, KeyMaterialError, TrustStore, parse_bool, tls_context
+from tests.support.certkit import CA, NOW, Key, Leaf, der, key_pem, new_key
 from tests.support.hostilecerts import pem_block
 from tests.support.tlsserver import (
     NO_COMMON_VERSION,
@@ -61,6 +63,20 @@ def test_extra_ca_from_a_path_and_cached_by_inputs(store: TrustStore, tmp_path: 
     assert tls_context(ca=other.cert_pem.decode(), store=store) is first  # same content, same context
     assert tls_context(ca=str(path), server_name="x", store=store) is not first
     assert first is not store.ssl_context()
+
+
+def test_a_trigger_ca_is_taken_whole_or_refused_with_every_reason(store: TrustStore, ca: CA) -> None:
+    expired = CA("expired trigger CA", not_before=NOW - timedelta(days=90), not_after=NOW - timedelta(days=1))
+    day, sha256 = f"{expired.cert.not_valid_after_utc:%Y-%m-%d}", hashlib.sha256(der(expired.cert)).hexdigest()
+    why = f"expired on {day} [CN=expired trigger CA,O=catrust tests, sha256 {sha256}]"
+    for data, reasons in (
+        (expired.cert_pem + ca.cert_pem, [f"ca #1: {why}"]),  # one good certificate does not carry a bad one
+        (expired.cert_pem + ca.cert_pem + expired.cert_pem, [f"ca #1: {why}", f"ca #3: {why}"]),
+        (b"  \n", ["ca: is empty"]),
+    ):
+        with pytest.raises(KeyMaterialError) as refused:
+            tls_context(ca=data, store=store)
+        assert str(refused.value) == "the trigger's CA was refused: " + "; ".join(reasons)
 
 
 def test_refused_extra_ca_is_a_clear_error(store: TrustStore, ca: CA) -> None:
@@ -146,13 +162,64 @@ def test_client_certificate_errors_are_clear_and_keyless(store: TrustStore, ca: 
     encrypted = client.key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"s3cret")
     )
-    with pytest.raises(CatrustError, match=r"do not match") as mismatch:
-        tls_context(cert=client.chain_pem, key=stranger.key_pem, store=store)
-    assert "PRIVATE" not in str(mismatch.value)
-    with pytest.raises(CatrustError, match=r"password"):
-        tls_context(cert=client.chain_pem, key=encrypted, password="wrong", store=store)
-    with pytest.raises(CatrustError, match=r"without its certificate"):
-        tls_context(key=client.key_pem, store=store)
+    weak = ca.issue("scaler", key="ec-192")
+    refusals: list[tuple[dict[str, Any], type[CatrustError], str]] = [
+        (
+            {"cert": client.chain_pem, "key": stranger.key_pem},
+            KeyMaterialError,
+            "the client certificate and key do not match",
+        ),
+        (
+            {"cert": client.chain_pem, "key": encrypted, "password": "wrong"},
+            KeyMaterialError,
+            "the client key cannot be decrypted: is the password right?",
+        ),
+        (
+            {"cert": client.chain_pem, "key": encrypted, "password": "s3cret\udcff"},
+            KeyMaterialError,
+            "password= is not valid text (its value is not shown)",
+        ),
+        ({"key": client.key_pem}, ConfigError, "a client key was given without its certificate (cert=)"),
+        (
+            {"cert": client.chain_pem},
+            ConfigError,
+            "a client certificate was given without its key (key=, or one file holding both)",
+        ),
+        (
+            {"cert": b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "key": client.key_pem},
+            KeyMaterialError,
+            "cert= holds no certificate catrust can read (PEM or DER)",
+        ),
+        (
+            {"cert": weak.chain_pem, "key": weak.key_pem},  # OpenSSL's level 2 refuses a 96-bit-strength key
+            KeyMaterialError,
+            "the client certificate or key cannot be loaded (EE_KEY_TOO_SMALL)",
+        ),
+        (
+            {"ca": "-----BEGIN CERTIFICATE-----\udcff"},
+            KeyMaterialError,
+            "ca= is not valid text (its value is not shown)",
+        ),
+        (
+            {"unsafe_ssl": "maybe"},
+            ConfigError,
+            "unsafe_ssl='maybe' is not a boolean: use true or false (also 1/0, t/f, TRUE/FALSE)",
+        ),
+    ]
+    for kwargs, kind, message in refusals:
+        with pytest.raises(kind) as refused:
+            tls_context(**kwargs, store=store)
+        assert str(refused.value) == message
+        assert "PRIVATE" not in message and "s3cret" not in message
+
+
+def test_a_client_certificate_in_der_or_with_its_key_in_one_file_works(store: TrustStore, ca: CA) -> None:
+    """OpenSSL reads only PEM certificates: catrust hands it the certificates it read, whatever their form."""
+    client = ca.issue("scaler")
+    server = ca.issue()
+    with tls_server(server, mtls_server_context(server, ca)) as port:
+        handshake(tls_context(cert=der(client.cert), key=client.key_pem, store=store), port)
+        handshake(tls_context(cert=client.key_pem + b"some words\n" + client.chain_pem, store=store), port)
 
 
 def test_server_name_is_verified_whatever_host_is_dialled(store: TrustStore, ca: CA) -> None:
@@ -227,11 +294,33 @@ def test_unsafe_ssl_only_by_name_and_loudly_once_per_target(
             handshake(tls_context(unsafe_ssl="false", store=store), port)
         for _ in range(3):
             handshake(tls_context(unsafe_ssl="true", target="prometheus", store=store), port)
+        tls_context(unsafe_ssl=True, server_name="redis.internal", store=store)  # named by its server name
+        tls_context(unsafe_ssl=True, store=store)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1
-    assert "verification is OFF for prometheus" in warnings[0] and "makes it unnecessary" in warnings[0]
+    assert warnings == [
+        f"TLS verification is OFF for {target} because unsafe_ssl was set: any certificate is accepted, including "
+        f"an attacker's; put its CA certificate in {store.ca_dirs[0]} (or pass ca=) and drop unsafe_ssl: the "
+        "custom CA makes it unnecessary"
+        for target in ("prometheus", "redis.internal", "(unnamed target)")
+    ]
     with pytest.raises(ConfigError, match=r"not a boolean"):
         tls_context(unsafe_ssl="yes", store=store)
+
+
+def test_an_unsafe_context_keeps_the_version_floor_and_alpn_it_was_asked_for(store: TrustStore) -> None:
+    ctx = tls_context(unsafe_ssl=True, min_version="TLS13", alpn=["h2"], store=store)
+    assert (ctx.verify_mode, ctx.check_hostname) == (ssl.CERT_NONE, False)
+    assert ctx.minimum_version == ssl.TLSVersion.TLSv1_3 and ctx.catrust_alpn == ("h2",)  # type: ignore[attr-defined]
+
+
+def test_the_context_cache_keeps_the_64_most_recently_used(store: TrustStore) -> None:
+    built = [tls_context(server_name=f"name-{i}", store=store) for i in range(64)]
+    assert tls_context(server_name="name-0", store=store) is built[0]  # still cached, and now the most recent
+    newest = tls_context(server_name="name-64", store=store)  # the 65th: evicts the least recently used, name-1
+    assert tls_context(server_name="name-64", store=store) is newest
+    assert tls_context(server_name="name-0", store=store) is built[0]
+    assert tls_context(server_name="name-2", store=store) is built[2]
+    assert tls_context(server_name="name-1", store=store) is not built[1]  # built again
 
 
 def test_default_store_is_used_when_none_is_given(ca_dir: Path, ca: CA, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -363,9 +452,18 @@ def test_a_key_body_without_its_begin_line_is_never_quoted(store: TrustStore, na
     assert not any(body[i : i + 20] in message for i in range(len(body) - 19))
 
 
-def test_an_existing_path_that_is_not_readable_is_named(store: TrustStore, tmp_path: Path) -> None:
-    with pytest.raises(CatrustError, match=f"ca file {tmp_path} is a folder"):
+def test_an_existing_path_that_is_not_readable_is_named_unless_it_is_the_key(
+    store: TrustStore, ca: CA, tmp_path: Path
+) -> None:
+    with pytest.raises(CatrustError) as named:
         tls_context(ca=str(tmp_path), store=store)
+    assert str(named.value) == (
+        f"ca file {tmp_path} is a folder; folders are not searched recursively: put its certificates directly in "
+        "the CA folder"
+    )
+    with pytest.raises(KeyMaterialError) as hidden:
+        tls_context(cert=ca.issue().chain_pem, key=str(tmp_path), store=store)
+    assert str(hidden.value) == "key= is neither PEM text nor a readable file (its value is not shown)"
 
 
 @pytest.mark.parametrize("value, verifies", [(" true ", False), ("\tfalse\n", True), ("", True), ("   ", True)])
