@@ -6,6 +6,7 @@ all (not even the system roots), and a running one stopped following its folder.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import ssl
 import subprocess
@@ -17,6 +18,7 @@ from cryptography import x509
 
 from catrust import TrustStore
 from catrust._certs.check import ODD
+from catrust._context import TLSOptions, build
 from tests.support.certkit import CA, der
 from tests.support.hostilecerts import HOSTILE as BUILDERS
 from tests.support.hostilecerts import WARNED
@@ -108,3 +110,23 @@ def test_an_empty_block_as_the_only_system_root_leaves_a_verifying_context(
     ctx = TrustStore.load([], system="os").ssl_context()
     with tls_server(ca.issue()) as port, pytest.raises(ssl.SSLCertVerificationError):
         handshake(ctx, port)
+
+
+NOT_TO_OPENSSL = b"\x30\x03\x02\x01\x00"
+
+
+@pytest.mark.parametrize("where", ["first", "last", "alone, with no bytes"])
+def test_a_certificate_openssl_refuses_costs_only_itself_and_is_named(
+    ca: CA, where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bulk load stops at the first block OpenSSL refuses; every other anchor must still be loaded."""
+    odd = b"" if where.startswith("alone") else NOT_TO_OPENSSL
+    ders = {"first": [odd, der(ca.cert)], "last": [der(ca.cert), odd]}.get(where, [odd])
+    ctx = build(ders, TLSOptions(min_version=ssl.TLSVersion.TLSv1_2))
+    assert ctx.cert_store_stats()["x509_ca"] == len(ders) - 1
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    prefix = f"OpenSSL refused a certificate (sha256 {hashlib.sha256(odd).hexdigest()}): "
+    assert warning.startswith(prefix) and warning[len(prefix) :] not in ("", "None"), warning
+    if len(ders) > 1:
+        with tls_server(ca.issue()) as port:
+            handshake(ctx, port)
