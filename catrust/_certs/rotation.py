@@ -194,9 +194,10 @@ def _carry_out(
         ca, ca_key = new, new_key
     assert ca is not None and ca_key is not None  # _plan refused a folder without a usable CA
     leaf, key = current.leaf, current.key
-    if plan.new_leaf or leaf is None or key is None:
+    if plan.new_leaf:
         key = mint.new_key(opts.key_type)
         leaf = mint.issue(ca, ca_key, key, plan.names, opts.ca_organization, now, opts.validity)
+    assert leaf is not None and key is not None  # _plan renews one that is missing or unreadable
     alive = [c for c in previous if c.not_valid_after_utc > now]
     contents = {
         CA_CRT: mint.certs_pem([ca, *alive]),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import shutil
+import stat
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -11,18 +14,20 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from catrust import (
     CatrustError,
     CertOptions,
     ConfigError,
+    Rotation,
     ensure_cert_dir,
     service_dns_names,
 )
 from catrust._certs.check import inspect, issued_by, same_key
 from catrust._certs.folder import publish, read
-from tests.support.certdirkit import FAST, NAMES, certs, generated, plain_copy, sha
+from tests.support.certdirkit import FAST, LEAF_DUE, NAMES, certs, generated, plain_copy, sha
 from tests.support.certkit import key_pem, new_key
 
 DAY = timedelta(days=1)
@@ -271,3 +276,196 @@ def test_two_concurrent_writers_never_break_the_set(tmp_path: Path) -> None:
     checked = inspect(read(str(folder)), datetime.now(timezone.utc), dns_names=NAMES, ca_key=True)
     assert checked.problems == {}
     assert len([p for p in folder.iterdir() if p.name.startswith("..2")]) == 1
+
+
+# --- every reason, boundary and field, exactly ------------------------------------------------------
+
+
+@pytest.mark.parametrize("service, namespace, domain", [("", "ns", "d"), ("svc", "", "d"), ("svc", "ns", "")])
+def test_every_part_of_a_service_name_is_needed(service: str, namespace: str, domain: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        service_dns_names(service, namespace, domain)
+    assert str(refused.value) == "a service name, a namespace and a cluster domain are all needed"
+
+
+def test_a_new_folder_is_0755_whatever_the_umask(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Peers read ca.crt and tls.crt through it; the keys are protected by their own modes."""
+    caplog.set_level(logging.INFO, logger="catrust")
+    previous = os.umask(0)
+    try:
+        result = ensure_cert_dir(tmp_path / "certs", NAMES, options=FAST)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "certs").stat().st_mode) == 0o755
+    [ca], [leaf] = certs(tmp_path / "certs" / "ca.crt"), certs(tmp_path / "certs" / "tls.crt")
+    assert result == Rotation(
+        True, ("no certificates yet: a new CA and certificate",), ca.not_valid_after_utc, leaf.not_valid_after_utc
+    )
+    assert issued_by(leaf, ca)
+    assert [r.getMessage() for r in caplog.records if r.name == "catrust"] == [
+        f"certificates in {tmp_path / 'certs'} renewed: no certificates yet: a new CA and certificate"
+    ]
+
+
+def test_a_set_not_due_says_so_with_its_dates(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    [ca], [leaf] = certs(folder / "ca.crt"), certs(folder / "tls.crt")
+    result = ensure_cert_dir(folder, NAMES, options=FAST)
+    assert result == Rotation(
+        False, ("the certificates are valid and not due for renewal",), ca.not_valid_after_utc, leaf.not_valid_after_utc
+    )
+    assert result.changed is False
+
+
+def test_names_that_are_not_dns_names_are_all_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        ensure_cert_dir(tmp_path / "certs", ["good.example", "has space", "under_score"], options=FAST)
+    assert str(refused.value) == "not a DNS name: 'has space', 'under_score'"
+
+
+def test_the_ca_renews_exactly_at_its_look_ahead_and_is_replaced_exactly_at_expiry(tmp_path: Path) -> None:
+    relaxed = replace(FAST, validity=FAST.ca_validity, renew_within=timedelta(0))  # only the CA's own rules
+    folder = tmp_path / "certs"
+    ensure_cert_dir(folder, NAMES, options=relaxed)
+    [ca] = certs(folder / "ca.crt")
+    end = ca.not_valid_after_utc
+    assert not ensure_cert_dir(folder, NAMES, options=relaxed, now=end - FAST.ca_renew_within).changed
+    overlap = ensure_cert_dir(copy_of(folder, tmp_path / "a"), NAMES, options=relaxed, now=end - timedelta(hours=1))
+    assert overlap.reasons == (
+        f"the CA expires on {end:%Y-%m-%d}, within 365 days: a new CA and certificate; the old CA stays trusted "
+        "until it expires",
+    )
+    expired = copy_of(folder, tmp_path / "b")
+    assert ensure_cert_dir(expired, NAMES, options=relaxed, now=end).reasons == (
+        f"the CA expired on {end:%Y-%m-%d}: a new CA and certificate",
+    )
+    [new_ca], [leaf] = certs(expired / "ca.crt"), certs(expired / "tls.crt")
+    assert issued_by(leaf, new_ca) and sha(new_ca) != sha(ca)
+
+
+def test_the_certificate_renews_exactly_at_its_look_ahead(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    [leaf] = certs(folder / "tls.crt")
+    due = leaf.not_valid_after_utc - FAST.renew_within
+    assert not ensure_cert_dir(folder, NAMES, options=FAST, now=due).changed
+    assert ensure_cert_dir(folder, NAMES, options=FAST, now=due + timedelta(microseconds=1)).reasons == (
+        f"tls.crt expires on {leaf.not_valid_after_utc:%Y-%m-%d}, within 90 days",
+    )
+
+
+def test_a_certificate_from_the_previous_ca_is_renewed_from_the_current_one(tmp_path: Path) -> None:
+    """During an overlap, the old CA's certificate still verifies, but renewal must move to the new CA."""
+    long_lived = replace(FAST, validity=FAST.ca_validity)  # the old certificate is still valid during the overlap
+    folder = tmp_path / "certs"
+    ensure_cert_dir(folder, NAMES, options=long_lived)
+    old = dict(read(str(folder)).contents)
+    [ca] = certs(folder / "ca.crt")
+    during = ca.not_valid_before_utc + 3400 * DAY
+    ensure_cert_dir(folder, NAMES, options=long_lived, now=during)
+    contents = dict(read(str(folder)).contents)
+    contents.update({"tls.crt": old["tls.crt"], "tls.key": old["tls.key"]})
+    publish(str(folder), contents, during)
+    relaxed = replace(long_lived, renew_within=timedelta(0))
+    assert ensure_cert_dir(folder, NAMES, options=relaxed, now=during).reasons == (
+        "tls.crt is not from the current CA",
+    )
+    new_ca = certs(folder / "ca.crt")[0]
+    assert issued_by(certs(folder / "tls.crt")[0], new_ca)
+
+
+def test_a_certificate_already_renewed_for_one_reason_gets_no_others(tmp_path: Path) -> None:
+    """Its damaged key renews it: its names are not compared to the wanted ones, whatever they are."""
+    folder = generated(tmp_path / "certs")
+    contents = dict(read(str(folder)).contents)
+    contents["tls.key"] = contents["tls.key"][:100]
+    publish(str(folder), contents, datetime.now(timezone.utc))
+    result = ensure_cert_dir(folder, ["other.example", "more.example"], options=FAST)
+    assert len(result.reasons) == 1 and result.reasons[0].startswith("tls.key is not a readable PEM private key")
+    sans = certs(folder / "tls.crt")[0].extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == ["other.example", "more.example"]
+
+
+def test_new_names_are_listed_both_ways(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    assert ensure_cert_dir(folder, ["a.example", "b.example"], options=FAST).reasons == (
+        f"tls.crt names {', '.join(NAMES)}; wanted a.example, b.example",
+    )
+
+
+def test_a_ca_that_cannot_renew_names_every_problem(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    contents = dict(read(str(folder)).contents)
+    contents["ca.crt"] = contents["ca.crt"][:-40]
+    contents["ca.key"] = contents["ca.key"][:-60]
+    publish(str(folder), contents, datetime.now(timezone.utc))
+    with pytest.raises(CatrustError) as refused:
+        ensure_cert_dir(folder, NAMES, options=FAST)
+    assert str(refused.value) == (
+        f"cannot renew the certificates in {folder}: ca.crt #1: its CERTIFICATE block has no matching END line: "
+        "the file is cut short or damaged, so nothing from it was used; ca.key is not a readable PEM private key "
+        "(cut short, damaged, or not a key). "
+        "To start over with a new CA, empty the folder (peers then need the new ca.crt)"
+    )
+
+
+def test_a_ca_kept_for_an_overlap_goes_at_its_expiry_and_only_crosses_are_carried(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    [old_ca] = certs(folder / "ca.crt")
+    ensure_cert_dir(folder, NAMES, options=FAST, now=old_ca.not_valid_before_utc + 3400 * DAY)
+    new_ca, _ = certs(folder / "ca.crt")
+    leaf, cross = certs(folder / "tls.crt")
+    contents = dict(read(str(folder)).contents)
+    stranger = certs(generated(tmp_path / "other") / "ca.crt")[0]
+    contents["tls.crt"] += stranger.public_bytes(Encoding.PEM)  # not a cross of the current CA: never carried
+    publish(str(folder), contents, old_ca.not_valid_before_utc + 3400 * DAY)
+    ensure_cert_dir(folder, NAMES, options=LEAF_DUE, now=old_ca.not_valid_after_utc - timedelta(seconds=1))
+    assert [sha(c) for c in certs(folder / "ca.crt")] == [sha(new_ca), sha(old_ca)]
+    assert [sha(c) for c in certs(folder / "tls.crt")[1:]] == [sha(cross)]
+    ensure_cert_dir(folder, NAMES, options=LEAF_DUE, now=old_ca.not_valid_after_utc)  # its last moment: gone
+    assert [sha(c) for c in certs(folder / "ca.crt")] == [sha(new_ca)]
+    assert len(certs(folder / "tls.crt")) == 1 and sha(leaf) != sha(certs(folder / "tls.crt")[0])
+
+
+def test_links_that_bypass_data_are_repaired_and_said(tmp_path: Path) -> None:
+    folder = generated(tmp_path / "certs")
+    target = (folder / "tls.key").resolve()
+    (folder / "tls.key").unlink()
+    (folder / "tls.key").symlink_to(target)  # absolute, not through ..data
+    assert ensure_cert_dir(folder, NAMES, options=FAST).reasons == ("the visible names do not all link through ..data",)
+    assert os.readlink(folder / "tls.key") == "..data/tls.key"
+
+
+class TestBringYourOwnExactly:
+    def test_a_valid_set_is_reported_with_its_dates(self, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        byo = plain_copy(generated(tmp_path / "gen"), tmp_path / "byo")
+        [ca], [leaf] = certs(byo / "ca.crt"), certs(byo / "tls.crt")
+        due = leaf.not_valid_after_utc - CertOptions().renew_within
+        assert ensure_cert_dir(byo, NAMES, generate=False, now=due) == Rotation(
+            False,
+            ("the certificates are valid (generation is off: nothing is written)",),
+            ca.not_valid_after_utc,
+            leaf.not_valid_after_utc,
+        )
+        late = ensure_cert_dir(byo, NAMES, generate=False, now=due + timedelta(microseconds=1))
+        soon = f"tls.crt expires on {leaf.not_valid_after_utc:%Y-%m-%d}: replace it soon"
+        assert late.reasons == ("the certificates are valid (generation is off: nothing is written)", soon)
+        assert late.changed is False
+        assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+            f"certificates in {byo}: {soon}"
+        ]
+
+    def test_every_problem_is_listed(self, tmp_path: Path) -> None:
+        byo = plain_copy(generated(tmp_path / "gen"), tmp_path / "byo")
+        (byo / "ca.crt").unlink()
+        (byo / "tls.key").write_bytes((generated(tmp_path / "other") / "tls.key").read_bytes())
+        with pytest.raises(CatrustError) as refused:
+            ensure_cert_dir(byo, NAMES, generate=False)
+        assert str(refused.value) == (
+            f"the certificates in {byo} are not usable: ca.crt is missing; tls.key does not match tls.crt"
+        )
+
+
+def copy_of(folder: Path, to: Path) -> Path:
+    """A managed set copied with its links, so one moment can be tried on each copy."""
+    shutil.copytree(folder, to, symlinks=True)
+    return to
