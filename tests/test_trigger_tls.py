@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 
 import catrust
 from catrust import CatrustError, ConfigError, KeyMaterialError, TrustStore, parse_bool, tls_context
-from tests.support.certkit import CA, NOW, Key, Leaf, der, key_pem, new_key
+from tests.support.certkit import CA, NOW, Key, Leaf, der, key_pem, new_key, pem
 from tests.support.hostilecerts import pem_block
 from tests.support.tlsserver import (
     NO_COMMON_VERSION,
@@ -80,8 +80,6 @@ def test_a_trigger_ca_is_taken_whole_or_refused_with_every_reason(store: TrustSt
 
 
 def test_refused_extra_ca_is_a_clear_error(store: TrustStore, ca: CA) -> None:
-    from tests.support.certkit import pem
-
     expired = CA("expired trigger CA", not_before=NOW - timedelta(days=90), not_after=NOW - timedelta(days=1))
     with pytest.raises(CatrustError, match=r"trigger's CA was refused.*expired on"):
         tls_context(ca=expired.cert_pem, store=store)
@@ -220,6 +218,17 @@ def test_a_client_certificate_in_der_or_with_its_key_in_one_file_works(store: Tr
     with tls_server(server, mtls_server_context(server, ca)) as port:
         handshake(tls_context(cert=der(client.cert), key=client.key_pem, store=store), port)
         handshake(tls_context(cert=client.key_pem + b"some words\n" + client.chain_pem, store=store), port)
+
+
+def test_a_client_chain_reaches_the_server_whole(store: TrustStore, ca: CA) -> None:
+    """The server trusts only the root: the intermediate in cert= must be sent along with the certificate."""
+    intermediate = CA("client intermediate", parent=ca)
+    client, server = intermediate.issue("scaler"), ca.issue()
+    with tls_server(server, mtls_server_context(server, ca)) as port:
+        handshake(tls_context(cert=client.chain_pem, key=client.key_pem, store=store), port)
+        alone = pem(client.cert)
+        with pytest.raises((ssl.SSLError, ConnectionResetError)):  # TLS 1.3: the server refuses after the client
+            handshake(tls_context(cert=alone, key=client.key_pem, store=store), port)
 
 
 def test_server_name_is_verified_whatever_host_is_dialled(store: TrustStore, ca: CA) -> None:
