@@ -9,6 +9,7 @@ the watcher and the sidecar run on the real clock, with generous bounded waits.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import queue
@@ -20,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -30,8 +32,11 @@ import catrust._process_trust
 import catrust._trust.loader
 import catrust._trust.scan
 from catrust import Certificate, ConfigError
+from catrust._files import Unread
 from catrust._options import Options
 from catrust._trust.loader import Files, Loader
+from catrust._trust.model import Rejection
+from catrust._trust.policy import EXPIRY_WARNING
 from catrust._trust.reloader import SETTLE_SECONDS, Reloader
 from tests.support.certkit import CA
 from tests.support.hostilecerts import tls_feature_unknown
@@ -454,6 +459,111 @@ def test_a_kubelet_update_judges_again_only_the_file_whose_bytes_changed(
     store = follower.check()
     assert store is not None and judged == ["b.pem"]
     assert {c.subject for c in store.custom} == {ca.cert.subject.rfc4514_string() for ca in (A, B, C)}  # B kept
+
+
+def counted_reads(monkeypatch: pytest.MonkeyPatch, unreadable: str = "") -> list[str]:
+    """The names the loader reads from now on; `unreadable` fails as EMFILE would. Files count as settled."""
+    reads: list[str] = []
+    real_read = catrust._trust.loader.read
+
+    def counting_read(path: str, max_size: int) -> object:
+        reads.append(os.path.basename(path))
+        if os.path.basename(path) == unreadable:
+            return Unread(path, "cannot be opened: Too many open files")
+        return real_read(path, max_size)
+
+    monkeypatch.setattr(catrust._trust.loader, "read", counting_read)
+    monkeypatch.setattr(catrust._trust.scan, "FRESH_NS", 0)
+    return reads
+
+
+def test_a_file_that_could_not_be_read_waits_for_its_retry_delay(ca_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (ca_dir / "a.pem").write_bytes(A.cert_pem)
+    (ca_dir / "busy.pem").write_bytes(B.cert_pem)
+    reads = counted_reads(monkeypatch, unreadable="busy.pem")
+    loader = Loader(Options.resolve(str(ca_dir), system="none"))
+    assert looked(loader)[(0, "busy.pem")] == (
+        Rejection(str(ca_dir / "busy.pem"), "cannot be opened: Too many open files"),
+    )
+    (ca_dir / "a.pem").write_bytes(C.cert_pem)  # another change: the loader looks at every entry again
+    looked(loader)
+    assert sorted(reads) == ["a.pem", "a.pem", "busy.pem"]  # not again before UNREADABLE_RETRY (10 s)
+
+
+def test_a_file_replaced_by_the_same_bytes_is_read_once_and_then_known_by_its_new_stat_data(
+    ca_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (ca_dir / "a.pem").write_bytes(A.cert_pem)
+    (ca_dir / "c.pem").write_bytes(C.cert_pem)
+    reads = counted_reads(monkeypatch)
+    loader = Loader(Options.resolve(str(ca_dir), system="none"))
+    looked(loader)
+    (ca_dir / "a.pem.new").write_bytes(A.cert_pem)
+    os.replace(ca_dir / "a.pem.new", ca_dir / "a.pem")  # same bytes, new inode
+    looked(loader)
+    (ca_dir / "c.pem").write_bytes(B.cert_pem)
+    looked(loader)
+    assert sorted(reads) == ["a.pem", "a.pem", "c.pem", "c.pem"]
+
+
+def test_a_verdict_changes_at_the_exact_moment_time_alone_changes_it(
+    ca_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenSSL's rule: valid from notBefore until just before notAfter. The warning starts 30 days before."""
+    end = datetime(2031, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+    ca = CA("moments", not_before=end - timedelta(days=400), not_after=end)
+    (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
+    monkeypatch.setattr(catrust._trust.scan, "FRESH_NS", 0)
+
+    class Moment(datetime):
+        at = end - timedelta(days=100)
+
+        @classmethod
+        def now(cls, tz: object = None) -> datetime:  # type: ignore[override]
+            return cls.at
+
+    monkeypatch.setattr(catrust._trust.loader, "datetime", Moment)
+    loader = Loader(Options.resolve(str(ca_dir), system="none"))
+    (first,) = looked(loader)[(0, "ca.pem")]
+    assert isinstance(first, Certificate) and first.warnings == ()
+    warned = end - EXPIRY_WARNING
+    for at, due in ((warned - timedelta(microseconds=1), False), (warned, True)):
+        Moment.at = at
+        assert loader.recheck_due() is due
+    (soon,) = looked(loader)[(0, "ca.pem")]
+    assert isinstance(soon, Certificate) and soon.warnings == ("expires on 2031-03-01, in 30 days",)
+    Moment.at = end - timedelta(microseconds=1)
+    assert loader.look() is None
+    Moment.at = end
+    assert looked(loader)[(0, "ca.pem")] == (
+        Rejection(
+            str(ca_dir / "ca.pem"),
+            "expired on 2031-03-01",
+            block=1,
+            subject="CN=moments,O=catrust tests",
+            fingerprint=first.fingerprint,
+        ),
+    )
+
+
+def test_kept_cas_name_the_folder_that_cannot_be_listed(
+    ca_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    (ca_dir / "a.pem").write_bytes(A.cert_pem)
+    follower = Reloader(Loader(Options.resolve(str(ca_dir), system="none")))
+    follower.check()
+
+    def refuse(path: str) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", path)
+
+    monkeypatch.setattr(catrust._trust.scan.os, "scandir", refuse)
+    assert follower.check() is None  # A is kept: a folder that cannot be listed may be mid-update
+    kept = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and r.getMessage().startswith("keeping")]
+    assert kept == [
+        "keeping 1 CA(s) that the CA folders no longer provide until the folders have looked the same for 2 s, so "
+        f"that a half-finished update cannot remove trust: {ca_dir / 'a.pem'} (the folder cannot be listed: "
+        "Permission denied)"
+    ]
 
 
 # --- the background watcher and the sidecar, on the real clock ------------------------------------

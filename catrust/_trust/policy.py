@@ -111,7 +111,7 @@ class _Extensions:
 
 
 def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
-    if cert.not_valid_after_utc < now:
+    if cert.not_valid_after_utc <= now:  # OpenSSL: valid from notBefore until just before notAfter
         return Verdict(f"expired on {_day(cert.not_valid_after_utc)}")
     if cert.not_valid_before_utc > now:
         return Verdict(f"is not valid until {_day(cert.not_valid_before_utc)}")
@@ -183,7 +183,7 @@ def _judge(cert: x509.Certificate, now: datetime) -> Verdict:
         )
 
     left = cert.not_valid_after_utc - now
-    if left < EXPIRY_WARNING:
+    if left <= EXPIRY_WARNING:  # from the moment judge.py rechecks it
         warnings.append(f"expires on {_day(cert.not_valid_after_utc)}, in {left.days} days")
     if is_ca:
         warnings += _strict_mode_warnings(ext, v1)
