@@ -284,17 +284,31 @@ def _dangle(folder: Path) -> None:
 
 
 BOTH = A.cert_pem + B.cert_pem
-HALF_FINISHED: dict[str, tuple[Callable[[Path], object], str, int]] = {
-    "folder vanished": (shutil.rmtree, "is missing", logging.WARNING),
-    "folder emptied": (lambda f: (f / "ab.pem").unlink(), "is empty)", logging.WARNING),
-    "file emptied": (lambda f: (f / "ab.pem").write_bytes(b""), "(is empty)", logging.WARNING),
+
+
+# How each half-finished state breaks the folder, why the log says the CAs are kept, how many, and how loudly.
+HALF_FINISHED: dict[str, tuple[Callable[[Path], object], str, int, int]] = {
+    "folder vanished": (shutil.rmtree, "the folder {folder} is missing", 2, logging.WARNING),
+    "folder emptied": (lambda f: (f / "ab.pem").unlink(), "the folder {folder} is empty", 2, logging.WARNING),
+    "file emptied": (lambda f: (f / "ab.pem").write_bytes(b""), "is empty", 2, logging.WARNING),
     "file cut mid-block": (
         lambda f: (f / "ab.pem").write_bytes(BOTH[: len(A.cert_pem) + 200]),
-        "no matching END line",
+        "its CERTIFICATE block has no matching END line: the file is cut short or damaged, so nothing from it was used",
+        2,
         logging.WARNING,
     ),
-    "file cut between blocks": (lambda f: (f / "ab.pem").write_bytes(A.cert_pem), "certificates changed", logging.INFO),
-    "link left dangling": (_dangle, "dangling symbolic link", logging.WARNING),
+    "file cut between blocks": (
+        lambda f: (f / "ab.pem").write_bytes(A.cert_pem),
+        "its certificates changed",
+        1,
+        logging.INFO,
+    ),
+    "link left dangling": (
+        _dangle,
+        "is a dangling symbolic link (its target '..data/ab.pem' does not exist)",
+        2,
+        logging.WARNING,
+    ),
 }
 
 
@@ -302,7 +316,7 @@ HALF_FINISHED: dict[str, tuple[Callable[[Path], object], str, int]] = {
 def test_a_half_finished_update_keeps_the_last_good_trust(
     folder: Path, clock: FakeClock, state: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    break_it, words, level = HALF_FINISHED[state]
+    break_it, why, count, level = HALF_FINISHED[state]
     (folder / "ab.pem").write_bytes(BOTH)
     caplog.set_level(logging.INFO, logger="catrust")
     with tls_server(A.issue()) as port_a, tls_server(B.issue()) as port_b:
@@ -312,7 +326,14 @@ def test_a_half_finished_update_keeps_the_last_good_trust(
         handshake(catrust.ssl_context(), port_a)
         handshake(catrust.ssl_context(), port_b)
         kept = [r for r in caplog.records if r.getMessage().startswith("keeping")]
-        assert len(kept) == 1 and words in kept[0].getMessage() and kept[0].levelno == level
+        assert [(r.getMessage(), r.levelno) for r in kept] == [
+            (
+                f"keeping {count} CA(s) that the CA folders no longer provide until the folders have looked the same "
+                f"for 2 s, so that a half-finished update cannot remove trust: {folder / 'ab.pem'} "
+                f"({why.format(folder=folder)})",
+                level,
+            )
+        ]
         # The update completes: no CA was lost, so no change is applied.
         folder.mkdir(exist_ok=True)
         (folder / "ab.pem").unlink(missing_ok=True)
@@ -323,14 +344,39 @@ def test_a_half_finished_update_keeps_the_last_good_trust(
         handshake(catrust.ssl_context(), port_b)
 
 
-def test_a_folder_that_stays_gone_ends_as_a_fresh_start_would_see_it(folder: Path, clock: FakeClock) -> None:
+def test_a_file_that_is_gone_while_others_stay_is_said_plainly(
+    folder: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    (folder / "a.pem").write_bytes(A.cert_pem)
+    (folder / "b.pem").write_bytes(B.cert_pem)
+    catrust.reload()
+    caplog.set_level(logging.INFO, logger="catrust")
+    (folder / "b.pem").unlink()
+    assert not catrust.reload()
+    kept = [(r.getMessage(), r.levelno) for r in caplog.records if r.getMessage().startswith("keeping")]
+    assert kept == [
+        (
+            "keeping 1 CA(s) that the CA folders no longer provide until the folders have looked the same for 2 s, "
+            f"so that a half-finished update cannot remove trust: {folder / 'b.pem'} (the file is gone)",
+            logging.INFO,
+        )
+    ]
+
+
+def test_a_folder_that_stays_gone_ends_as_a_fresh_start_would_see_it(
+    folder: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     (folder / "a.pem").write_bytes(A.cert_pem)
     with tls_server(A.issue()) as port:
         handshake(catrust.ssl_context(), port)
         shutil.rmtree(folder)
         assert not catrust.reload()
-        clock.advance(SETTLE_SECONDS)
+        clock.advance(SETTLE_SECONDS - 0.001)
+        assert not catrust.reload()
+        caplog.set_level(logging.INFO, logger="catrust")
+        clock.advance(0.001)
         assert catrust.reload()
+        assert "the CA folders have looked the same for 2 s: applying the removal" in caplog.messages
         refused(catrust.ssl_context(), port)  # system roots only, and verification still on
         assert catrust.default_store().missing_dirs == (str(folder),)
 
