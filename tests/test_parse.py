@@ -11,6 +11,7 @@ import pytest
 from catrust import TrustStore
 from catrust._trust.parse import KEY_REASON, parse
 from tests.support.certkit import CA, der, key_pem, new_key
+from tests.support.hostilecerts import version_2
 
 
 def load(ca_dir: Path) -> TrustStore:
@@ -36,7 +37,26 @@ def test_single_der_certificate(ca_dir: Path) -> None:
     ca = CA()
     (ca_dir / "root.cer").write_bytes(der(ca.cert))
     store = load(ca_dir)
-    assert store.custom[0].der == der(ca.cert)
+    assert store.custom[0].der == der(ca.cert) and store.custom[0].block == 1
+
+
+def test_a_stray_end_line_after_a_block_does_not_change_the_block(ca_dir: Path) -> None:
+    """The block ends at its first END line; a second one (a careless merge) is text between blocks."""
+    first, second = CA("first"), CA("second")
+    stray = first.cert_pem + b"-----END CERTIFICATE-----\n" + second.cert_pem
+    (ca_dir / "merged.pem").write_bytes(stray)
+    store = load(ca_dir)
+    assert store.rejected == () and [c.subject for c in store.custom] == [
+        "CN=first,O=catrust tests",
+        "CN=second,O=catrust tests",
+    ]
+
+
+def test_a_der_file_cryptography_cannot_read_says_why(ca_dir: Path) -> None:
+    (ca_dir / "v2.der").write_bytes(version_2())
+    assert [r.reason for r in load(ca_dir).rejected] == [
+        "looks like DER but is not a readable certificate (InvalidVersion: 1 is not a valid X509 version)"
+    ]
 
 
 def test_truncated_final_block_rejects_the_whole_file(ca_dir: Path) -> None:
