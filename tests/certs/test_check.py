@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import warnings
 from datetime import datetime, timedelta, timezone
 
@@ -14,7 +15,7 @@ from catrust._certs.check import Inspection, inspect, same_key
 from catrust._certs.folder import CertFiles
 from tests.support.certdirkit import BASE
 from tests.support.certkit import CA, NOW, Leaf, key_pem, pem
-from tests.support.hostilecerts import HOSTILE
+from tests.support.hostilecerts import HOSTILE, WARNED
 
 SUPPORTED = "it is damaged or in a form catrust does not support"
 
@@ -89,16 +90,23 @@ def test_a_certificate_with_a_part_that_cannot_be_read_is_named_and_the_next_sti
     assert len(checked.ca_certs) == 1 and len(checked.chain) == 1
 
 
-def test_deprecation_warnings_of_odd_certificates_stay_inside(recwarn: pytest.WarningsRecorder) -> None:
-    """A serial number of zero makes cryptography warn when the certificate is read: the process hears nothing."""
-    with warnings.catch_warnings():  # this test's own reading warns too
-        warnings.simplefilter("ignore")
-        hostile = x509.load_der_x509_certificate(HOSTILE["serial number 0"]())
-        hostile.serial_number  # noqa: B018 - cryptography warns once per certificate object
+@pytest.mark.parametrize("name", WARNED)
+def test_deprecation_warnings_of_odd_certificates_stay_inside(name: str, recwarn: pytest.WarningsRecorder) -> None:
+    """cryptography warns when it reads a serial number of zero (in the certificate or its AKI): nothing escapes."""
+    hostile = ssl.DER_cert_to_PEM_cert(HOSTILE[name]()).encode()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        checked = inspected(ca_crt=BASE["ca.crt"] + hostile.public_bytes(serialization.Encoding.PEM))
+        checked = inspected(ca_crt=BASE["ca.crt"] + hostile)
     assert len(checked.ca_certs) == 2 and len(recwarn) == 0
+
+
+def test_a_block_cryptography_cannot_load_is_named_and_the_next_still_counts() -> None:
+    v2 = ssl.DER_cert_to_PEM_cert(HOSTILE["X.509 v2"]()).encode()
+    checked = inspected(ca_crt=v2 + BASE["ca.crt"])
+    assert checked.problems == {
+        "ca.crt": ("ca.crt #1: is not a readable certificate (InvalidVersion: 1 is not a valid X509 version)",)
+    }
+    assert len(checked.ca_certs) == 1
 
 
 def test_an_encrypted_key_is_named_with_what_catrust_needs() -> None:
