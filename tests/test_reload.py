@@ -363,6 +363,28 @@ def test_a_file_that_is_gone_while_others_stay_is_said_plainly(
     ]
 
 
+def test_every_file_whose_cas_are_kept_is_named_with_every_reason(
+    folder: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name, ca in (("a.pem", A), ("b.pem", B), ("c.pem", C)):
+        (folder / name).write_bytes(ca.cert_pem)
+    catrust.reload()
+    (folder / "a.pem").unlink()
+    with_header = B.cert_pem.replace(b"-----\n", b"-----\nProc-Type: 4,ENCRYPTED\n\n", 1)
+    (folder / "b.pem").write_bytes(with_header + with_header)
+    assert not catrust.reload()
+    header = "is not valid PEM (PEM headers are not allowed in a certificate block)"
+    kept = [(r.getMessage(), r.levelno) for r in caplog.records if r.getMessage().startswith("keeping")]
+    assert kept == [
+        (
+            "keeping 2 CA(s) that the CA folders no longer provide until the folders have looked the same for 2 s, "
+            f"so that a half-finished update cannot remove trust: {folder / 'a.pem'} (the file is gone); "
+            f"{folder / 'b.pem'} ({header}; {header})",
+            logging.WARNING,
+        )
+    ]
+
+
 def test_a_folder_that_stays_gone_ends_as_a_fresh_start_would_see_it(
     folder: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
