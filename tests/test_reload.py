@@ -30,6 +30,7 @@ import pytest
 import catrust
 import catrust._process_trust
 import catrust._trust.loader
+import catrust._trust.reloader
 import catrust._trust.scan
 from catrust import Certificate, ConfigError
 from catrust._files import Unread
@@ -361,6 +362,29 @@ def test_a_file_that_is_gone_while_others_stay_is_said_plainly(
             logging.INFO,
         )
     ]
+
+
+def test_a_change_whose_merge_failed_is_applied_at_the_next_check(
+    ca_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loader reports a change once; if building its store fails, the next check must try again."""
+    (ca_dir / "a.pem").write_bytes(A.cert_pem)
+    monkeypatch.setattr(catrust._trust.scan, "FRESH_NS", 0)
+    follower = Reloader(Loader(Options.resolve(str(ca_dir), system="none")))
+    follower.check()
+    (ca_dir / "b.pem").write_bytes(B.cert_pem)
+    real_merge = catrust._trust.reloader.TrustStore.merge
+
+    def failing_merge(*args: object, **kwargs: object) -> object:
+        raise MemoryError("out of memory while building the store")
+
+    monkeypatch.setattr(catrust._trust.reloader.TrustStore, "merge", failing_merge)
+    with pytest.raises(MemoryError):
+        follower.check()
+    monkeypatch.setattr(catrust._trust.reloader.TrustStore, "merge", real_merge)
+    store = follower.check()
+    assert store is not None and len(store.custom) == 2 and follower.generation == 1
+    assert follower.check() is None
 
 
 def test_every_file_whose_cas_are_kept_is_named_with_every_reason(

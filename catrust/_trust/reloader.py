@@ -55,6 +55,7 @@ class Reloader:
         self._seen_since = 0.0
         self._applied: Files | None = None  # what the store in force was built from
         self._holding = False
+        self._unsettled = False  # a state was seen that no _apply has finished with (it raised)
 
     def check(self) -> TrustStore | None:
         """Look at the folders; return the new store if the trust changed (the first call always does)."""
@@ -72,7 +73,7 @@ class Reloader:
         look = self.loader.look()
         new_state = False
         if look is None:
-            if not self._holding:
+            if not self._holding and not self._unsettled:
                 return None  # the common case: stat data only, nothing read or parsed
         else:
             seen = (look.files, look.missing_dirs)
@@ -80,7 +81,10 @@ class Reloader:
                 self._seen, self._seen_since, new_state = seen, now, True
             elif look.moved:  # the same-looking state again, after files moved: it has not lasted, it recurred
                 self._seen_since = now
-        return self._apply(now, new_state)
+        self._unsettled = True  # until _apply finishes: the loader will not report this state again
+        store = self._apply(now, new_state)
+        self._unsettled = False
+        return store
 
     def _apply(self, now: float, new_state: bool) -> TrustStore | None:
         files, missing = self._seen
