@@ -35,6 +35,7 @@ import catrust._trust.scan
 from catrust import Certificate, ConfigError
 from catrust._files import Unread
 from catrust._options import Options
+from catrust._trust.bundle import BundleFile
 from catrust._trust.loader import Files, Loader
 from catrust._trust.model import Rejection
 from catrust._trust.policy import EXPIRY_WARNING
@@ -385,6 +386,31 @@ def test_a_change_whose_merge_failed_is_applied_at_the_next_check(
     store = follower.check()
     assert store is not None and len(store.custom) == 2 and follower.generation == 1
     assert follower.check() is None
+
+
+def test_the_first_load_and_a_held_state_say_each_thing_once(
+    ca_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing about keeping or removing at the first load; the kept CAs once per state, not per check."""
+    (ca_dir / "a.pem").write_bytes(A.cert_pem)
+    (ca_dir / "b.pem").write_bytes(B.cert_pem)
+    monkeypatch.setattr(catrust._trust.scan, "FRESH_NS", 0)
+    caplog.set_level(logging.INFO, logger="catrust")
+    clock = FakeClock()
+    out = ca_dir.parent / "bundle.pem"
+    follower = Reloader(Loader(Options.resolve(str(ca_dir), system="none")), clock=clock, bundle=BundleFile(str(out)))
+    first = follower.check()
+    said = lambda: [m for m in caplog.messages if not m.startswith("trusting")]  # noqa: E731 - the summary line
+    assert first is not None and said() == [] and out.read_text() == first.pem()
+    (ca_dir / "b.pem").unlink()
+    for _ in range(3):
+        assert follower.check() is None
+        clock.advance(SETTLE_SECONDS / 4)
+    assert [m[:22] for m in said()] == ["keeping 1 CA(s) that t"]
+    clock.advance(SETTLE_SECONDS)
+    applied = follower.check()
+    assert applied is not None and out.read_text() == applied.pem() and len(applied.custom) == 1
+    assert said()[1:] == ["the CA folders have looked the same for 2 s: applying the removal"]
 
 
 def test_every_file_whose_cas_are_kept_is_named_with_every_reason(

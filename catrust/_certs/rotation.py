@@ -216,6 +216,7 @@ def _check(folder: str, wanted: tuple[str, ...] | None, opts: CertOptions, now: 
     assert current.leaf is not None and current.ca is not None
     reasons = ["the certificates are valid (generation is off: nothing is written)"]
     if current.leaf.not_valid_after_utc - now < opts.renew_within:
-        reasons.append(f"{TLS_CRT} expires on {current.leaf.not_valid_after_utc:%Y-%m-%d}: replace it soon")
-        log.warning("certificates in %s: %s", folder, reasons[-1])
+        soon = f"{TLS_CRT} expires on {current.leaf.not_valid_after_utc:%Y-%m-%d}: replace it soon"
+        reasons.append(soon)
+        log.warning("certificates in %s: %s", folder, soon)
     return Rotation(False, tuple(reasons), current.ca.not_valid_after_utc, current.leaf.not_valid_after_utc)

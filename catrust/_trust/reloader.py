@@ -124,7 +124,7 @@ class Reloader:
     def _log_kept(self, kept: dict[FileKey, tuple[Certificate, ...]], files: Files, missing: tuple[str, ...]) -> None:
         reasons: list[str] = []
         broken = False
-        for key in kept:
+        for key in sorted(kept):  # scan order: the set union behind `kept` has none
             folder = self.loader.options.ca_dirs[key.folder]
             why, looks_broken = _why_gone(key, files, missing, folder)
             broken = broken or looks_broken

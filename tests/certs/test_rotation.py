@@ -426,13 +426,22 @@ def test_a_ca_kept_for_an_overlap_goes_at_its_expiry_and_only_crosses_are_carrie
     assert len(certs(folder / "tls.crt")) == 1 and sha(leaf) != sha(certs(folder / "tls.crt")[0])
 
 
-def test_links_that_bypass_data_are_repaired_and_said(tmp_path: Path) -> None:
+def test_links_that_bypass_data_are_repaired_and_said(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     folder = generated(tmp_path / "certs")
     target = (folder / "tls.key").resolve()
     (folder / "tls.key").unlink()
     (folder / "tls.key").symlink_to(target)  # absolute, not through ..data
     assert ensure_cert_dir(folder, NAMES, options=FAST).reasons == ("the visible names do not all link through ..data",)
     assert os.readlink(folder / "tls.key") == "..data/tls.key"
+    (folder / "tls.key").unlink()
+    (folder / "tls.key").symlink_to(target)
+    [leaf] = certs(folder / "tls.crt")
+    caplog.set_level(logging.INFO, logger="catrust")
+    ensure_cert_dir(folder, NAMES, options=LEAF_DUE)  # two reasons at once: one log line names both
+    assert [r.getMessage() for r in caplog.records if r.name == "catrust"] == [
+        f"certificates in {folder} renewed: the visible names do not all link through ..data; tls.crt expires on "
+        f"{leaf.not_valid_after_utc:%Y-%m-%d}, within 4000 days"
+    ]
 
 
 class TestBringYourOwnExactly:
