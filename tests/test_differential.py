@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import ssl
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, padding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from catrust import TrustStore
@@ -240,13 +242,24 @@ def test_a_leaf_is_a_pin_that_verifies_itself_and_issues_nothing(ca_dir: Path) -
 NS_TYPE = _OID("2.16.840.1.113730.1.1")
 
 
+UNREADABLE_NS = (
+    "has a Netscape certificate type extension in an encoding catrust cannot read exactly as OpenSSL does, so "
+    "whether OpenSSL treats it as a CA is unknown"
+)
+
+
 @pytest.mark.parametrize(
     "encoding, words",
     [
         (bytes.fromhex("03020004"), "treats it as a CA"),  # DER, sslCA: OpenSSL's CA without basicConstraints
-        (bytes.fromhex("0381020004"), "encoding catrust cannot read"),  # long-form length: legal BER
-        (bytes.fromhex("2306030200040000"), "encoding catrust cannot read"),  # constructed BIT STRING
+        (bytes.fromhex("0381020004"), UNREADABLE_NS),  # long-form length: legal BER
+        (bytes.fromhex("2306030200040000"), UNREADABLE_NS),  # constructed BIT STRING
+        (bytes.fromhex("03030004"), UNREADABLE_NS),  # a length longer than what follows
+        (bytes.fromhex("03020804"), UNREADABLE_NS),  # 8 unused bits: more than a byte has
+        (bytes.fromhex("038000") + bytes(127), UNREADABLE_NS),  # 0x80: BER's indefinite length
+        (bytes.fromhex("0302"), UNREADABLE_NS),  # no room for the unused-bits byte
     ],
+    ids=["der-ca", "long-length", "constructed", "length-too-long", "unused-8", "indefinite", "too-short"],
 )
 def test_a_netscape_type_is_read_only_in_plain_der(ca_dir: Path, encoding: bytes, words: str) -> None:
     """OpenSSL reads BER here: a misread sslCA bit would make a certificate catrust calls a server
@@ -254,6 +267,18 @@ def test_a_netscape_type_is_read_only_in_plain_der(ca_dir: Path, encoding: bytes
     holder = issuer([(x509.UnrecognizedExtension(NS_TYPE, encoding), False)], ca=None, key_cert_sign=None)
     judged = verdict(ca_dir, der(holder.cert))
     assert not judged.accepted and words in judged.text
+
+
+def test_an_empty_netscape_type_is_read_as_no_usage_at_all(ca_dir: Path) -> None:
+    """Three bytes, no bits: neither a CA nor an SSL server to OpenSSL, so a self-signed one verifies nothing."""
+    holder = issuer(
+        [(x509.UnrecognizedExtension(NS_TYPE, bytes.fromhex("030100")), False)], ca=None, key_cert_sign=None
+    )
+    assert agree(ca_dir, holder) == Judged(
+        False,
+        "is not a CA, and OpenSSL refuses it as a TLS server certificate (its Netscape certificate type does not "
+        "include SSL server), so trusting it would verify nothing",
+    )
 
 
 def _v1(subject: str, issuer_name: str) -> CA:
@@ -467,3 +492,92 @@ def test_a_forged_self_signature_is_refused_where_openssl_would_not_look(ca_dir:
         False, "is self-signed but its signature does not verify: the file is damaged or forged"
     )
     assert verifies_server(forged, holder.issue())  # OpenSSL would have trusted it
+
+
+def _self_signed(
+    key: Any, name: str, signer: Any, *, aki: x509.AuthorityKeyIdentifier | None = None, **sign: Any
+) -> CA:
+    """A CA certificate for `key`, named `name`, signed by `signer` (the same key for a genuine one)."""
+    public = key.public_key()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .public_key(public)
+        .serial_number(4242)
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=300))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(_key_usage(digital_signature=True, key_cert_sign=True, crl_sign=True), critical=True)
+    )
+    if aki is not None:
+        builder = builder.add_extension(aki, critical=False)
+    holder = CA.__new__(CA)
+    holder.key, holder.parent, holder.name = key, None, builder._subject_name  # type: ignore[attr-defined]
+    holder.cert = builder.sign(signer, **sign)
+    return holder
+
+
+FORGED = "is self-signed but its signature does not verify: the file is damaged or forged"
+PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+KINDS: dict[str, tuple[Callable[[], Any], dict[str, Any]]] = {
+    "RSA PKCS#1 v1.5": (lambda: new_key("rsa"), {"algorithm": hashes.SHA256()}),
+    "RSA-PSS": (lambda: new_key("rsa"), {"algorithm": hashes.SHA256(), "rsa_padding": PSS}),
+    "ECDSA": (lambda: new_key("ec"), {"algorithm": hashes.SHA256()}),
+    "DSA": (lambda: new_key("dsa"), {"algorithm": hashes.SHA256()}),
+    "Ed25519": (ed25519.Ed25519PrivateKey.generate, {"algorithm": None}),
+    "Ed448": (ed448.Ed448PrivateKey.generate, {"algorithm": None}),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_forged_self_signature_is_caught_for_every_key_type(ca_dir: Path, kind: str) -> None:
+    """Each algorithm verifies through its own call: a broken call must not pass for "cannot check"."""
+    make, sign = KINDS[kind]
+    key = make()
+    genuine = _self_signed(key, f"{kind} root", key, **sign)
+    forged = _self_signed(key, f"{kind} root", make(), **sign)
+    assert verdict(ca_dir, der(genuine.cert)).accepted
+    assert verdict(ca_dir, der(forged.cert)) == Judged(False, FORGED)
+    if kind.startswith(("RSA", "ECDSA", "DSA")):  # CA.issue signs with SHA-256, which EdDSA keys refuse
+        assert verifies_server(der(forged.cert), forged.issue())  # OpenSSL would have trusted it
+
+
+def _aki(**fields: Any) -> x509.AuthorityKeyIdentifier:
+    return x509.AuthorityKeyIdentifier(fields.get("key_identifier"), fields.get("issuer"), fields.get("serial"))
+
+
+@pytest.mark.parametrize(
+    "case, forged_is_caught",
+    [
+        ("key identifier that matches", True),
+        ("key identifier of another key", False),
+        ("serial number that matches", True),
+        ("serial number of another certificate", False),
+        ("issuer name that matches", True),
+        ("issuer name of another CA", False),
+    ],
+)
+def test_a_root_is_self_signed_only_when_its_authority_key_identifier_points_at_itself(
+    ca_dir: Path, case: str, forged_is_caught: bool
+) -> None:
+    """OpenSSL's X509_check_akid: an AKI naming another key, serial or issuer makes a self-issued
+    certificate not self-signed, so its signature is not its own to check. OpenSSL trusts the anchor
+    either way; catrust refuses a forgery only where the certificate claims to sign itself."""
+    key = new_key("ec")
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "akid root")])
+    other = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "someone else")])
+    own_id = x509.SubjectKeyIdentifier.from_public_key(key.public_key()).digest
+    aki = {
+        "key identifier that matches": _aki(key_identifier=own_id),
+        "key identifier of another key": _aki(key_identifier=b"\x01" * 20),
+        "serial number that matches": _aki(issuer=[x509.DirectoryName(name)], serial=4242),
+        "serial number of another certificate": _aki(issuer=[x509.DirectoryName(name)], serial=4243),
+        "issuer name that matches": _aki(issuer=[x509.DirectoryName(name)], serial=4242),
+        "issuer name of another CA": _aki(issuer=[x509.DirectoryName(other)], serial=4242),
+    }[case]
+    forged = _self_signed(key, "akid root", new_key("ec"), aki=aki, algorithm=hashes.SHA256())
+    assert verifies_server(der(forged.cert), forged.issue())
+    judged = verdict(ca_dir, der(forged.cert))
+    assert judged == (Judged(False, FORGED) if forged_is_caught else Judged(True, ""))

@@ -346,7 +346,7 @@ def _self_signature_problem(cert: x509.Certificate, key: PublicKey) -> str | Non
             return None
     except InvalidSignature:
         return "is self-signed but its signature does not verify: the file is damaged or forged"
-    except (UnsupportedAlgorithm, ValueError, TypeError):
+    except (UnsupportedAlgorithm, ValueError):
         return None  # cryptography cannot check this algorithm: no evidence either way
     return None
 
