@@ -150,3 +150,18 @@ def test_a_catrust_context_keeps_every_verification_flag_and_option_openssl_sets
         assert ctx.verify_flags & stock.verify_flags == stock.verify_flags
         assert ctx.verify_flags & ssl.VERIFY_X509_PARTIAL_CHAIN
         assert ctx.options & stock.options == stock.options
+
+
+def test_a_platform_store_context_is_truststores_and_as_frozen_as_the_others() -> None:
+    """macOS and Windows verify through the OS store with truststore, whose chain builder needs no partial
+    chains; built here on Linux, where truststore runs too, so the choice of class is tested everywhere."""
+    import truststore
+
+    from catrust import FrozenContextError
+    from catrust._context import TLSOptions, build, freeze
+
+    ctx = build([], TLSOptions(min_version=ssl.TLSVersion.TLSv1_2, platform_store=True))
+    assert isinstance(ctx, truststore.SSLContext) and not ctx.verify_flags & ssl.VERIFY_X509_PARTIAL_CHAIN
+    freeze(ctx)
+    with pytest.raises(FrozenContextError):
+        ctx.check_hostname = False
