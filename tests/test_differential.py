@@ -581,3 +581,10 @@ def test_a_root_is_self_signed_only_when_its_authority_key_identifier_points_at_
     assert verifies_server(der(forged.cert), forged.issue())
     judged = verdict(ca_dir, der(forged.cert))
     assert judged == (Judged(False, FORGED) if forged_is_caught else Judged(True, ""))
+
+
+def test_a_root_whose_signature_algorithm_does_not_fit_its_key_is_not_self_signed(ca_dir: Path) -> None:
+    """A DSA key under an ECDSA signature: OpenSSL's check_sig_alg_match says not self-signed, so the
+    signature is not the root's own to check, and OpenSSL trusts the anchor as any other."""
+    holder = _self_signed(new_key("dsa"), "mismatched root", new_key("ec"), algorithm=hashes.SHA256())
+    assert agree(ca_dir, holder) == Judged(True, "")
