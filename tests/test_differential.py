@@ -321,8 +321,11 @@ PROXY = x509.UnrecognizedExtension(_OID("1.3.6.1.5.5.7.1.14"), bytes.fromhex("30
 
 @pytest.mark.parametrize("critical", [True, False])
 def test_a_proxy_certificate_is_rejected_as_openssl_refuses_it(ca_dir: Path, critical: bool) -> None:
-    judged = agree(ca_dir, issuer([(PROXY, critical)]))
-    assert not judged.accepted and "proxyCertInfo" in judged.text
+    assert agree(ca_dir, issuer([(PROXY, critical)])) == Judged(
+        False,
+        "is a proxy certificate (proxyCertInfo): Python's ssl never allows them, so OpenSSL refuses every chain "
+        "through it",
+    )
 
 
 def test_a_server_context_is_what_verifies_clients(ca_dir: Path) -> None:
