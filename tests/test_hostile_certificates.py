@@ -130,3 +130,18 @@ def test_a_certificate_openssl_refuses_costs_only_itself_and_is_named(
     if len(ders) > 1:
         with tls_server(ca.issue()) as port:
             handshake(ctx, port)
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("TLS Feature with an unknown value", "KeyError"),
+        ("unknown signature algorithm", "UnsupportedAlgorithm"),
+    ],
+)
+def test_what_cryptography_raises_on_is_named_by_its_kind(ca_dir: Path, name: str, kind: str) -> None:
+    """A KeyError's message alone ("7") says nothing: the reason carries the exception's kind."""
+    (ca_dir / "odd.der").write_bytes(HOSTILE[name])
+    (rejection,) = TrustStore.load(str(ca_dir), system="none").rejected
+    assert rejection.reason.startswith(f"has content catrust cannot read exactly as OpenSSL does ({kind}: ")
+    assert rejection.reason.endswith("), so it is not trusted")

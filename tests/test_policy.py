@@ -106,7 +106,9 @@ def test_leaf_that_is_not_self_signed_is_a_pin_naming_its_issuer(ca_dir: Path, c
 
 def test_ca_whose_key_usage_forbids_signing_is_rejected_and_really_fails(ca_dir: Path) -> None:
     crippled = CA(key_usage=False)
-    assert "no keyCertSign" in only_rejection(ca_dir, crippled.cert_pem)
+    assert only_rejection(ca_dir, crippled.cert_pem) == (
+        "is a CA whose keyUsage does not allow signing certificates (no keyCertSign): OpenSSL accepts nothing it issued"
+    )
     ctx = TrustStore.load([], system="none").new_context([der(crippled.cert)])  # what trusting it anyway would give
     with tls_server(crippled.issue()) as port, pytest.raises(ssl.SSLCertVerificationError):
         handshake(ctx, port)
@@ -302,3 +304,13 @@ def test_a_netscape_certificate_type_counts_as_a_ca_only_with_its_ca_bits(
         else:
             with pytest.raises(ssl.SSLCertVerificationError):
                 handshake(trusting, port, "vault.internal")  # OpenSSL does not let it issue for TLS
+
+
+def test_a_certificate_is_valid_from_its_first_second() -> None:
+    """OpenSSL: not yet valid while now < notBefore; from notBefore on, it is."""
+    from catrust._trust.policy import judge
+
+    cert = CA("starts later", not_before=NOW + timedelta(days=1)).cert
+    start = cert.not_valid_before_utc
+    assert judge(cert, start - timedelta(microseconds=1)).rejected == f"is not valid until {start:%Y-%m-%d}"
+    assert judge(cert, start).rejected is None
