@@ -78,8 +78,8 @@ def _encrypted(found: re.Match[bytes] | None, data: bytes) -> bool:
             _load(found, data, None)
     except TypeError:  # cryptography: "Password was not given but private key is encrypted"
         return True
-    except (*_ODD_KEY, UnsupportedAlgorithm):
-        return False
+    except _ODD_KEY:
+        pass
     return False
 
 

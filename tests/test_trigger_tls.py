@@ -211,6 +211,33 @@ def test_client_certificate_errors_are_clear_and_keyless(store: TrustStore, ca: 
         assert "PRIVATE" not in message and "s3cret" not in message
 
 
+def test_every_way_a_client_key_can_be_wrong_is_named(store: TrustStore, ca: CA) -> None:
+    """With a readable certificate, so that the key itself is what is judged."""
+    client = ca.issue("scaler")
+    unknown_algorithm = pem_block("PRIVATE KEY", bytes.fromhex("3010020100300506032a0304040400000000"))  # OID 1.2.3.4
+    for key, password, message in (
+        (client.key_pem, "pw", "the client key is not encrypted, but a password was given"),
+        (unknown_algorithm, None, "the client key uses an algorithm that cannot be loaded"),
+        (pem_block("PRIVATE KEY", b"\x30\x03\x02\x01\x00"), "pw", None),
+    ):
+        with pytest.raises(KeyMaterialError) as refused:
+            tls_context(cert=client.chain_pem, key=key, password=password, store=store)
+        if message is not None:
+            assert str(refused.value) == message
+        else:  # not a key at all, whatever the password: never "is the password right?"
+            assert "password" not in str(refused.value) and "the client key" in str(refused.value)
+
+
+def test_openssl_asking_for_a_pass_phrase_is_refused_not_answered() -> None:
+    """The callback OpenSSL gets instead of the terminal: catrust's keys reach it unencrypted, so a call means
+    one slipped through, and the answer is an error, never a prompt."""
+    from catrust import _keys
+
+    with pytest.raises(KeyMaterialError) as refused:
+        _keys.never_prompt()
+    assert str(refused.value) == "the private key is encrypted and no password was given"
+
+
 def test_a_client_certificate_in_der_or_with_its_key_in_one_file_works(store: TrustStore, ca: CA) -> None:
     """OpenSSL reads only PEM certificates: catrust hands it the certificates it read, whatever their form."""
     client = ca.issue("scaler")
