@@ -26,7 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from catrust import TrustStore
 from tests.support.certkit import CA, NOW, Leaf, der, new_key
-from tests.support.derkit import as_version, split, tlv
+from tests.support.derkit import as_version, resign, split, tlv
 from tests.support.mtlsserver import connect, mtls_server
 from tests.support.tlsserver import handshake, tls_server
 
@@ -243,6 +243,11 @@ def test_a_leaf_is_a_pin_that_verifies_itself_and_issues_nothing(ca_dir: Path) -
 NS_TYPE = _OID("2.16.840.1.113730.1.1")
 
 
+NO_BASIC_CONSTRAINTS = (
+    "can sign certificates (keyUsage keyCertSign or a Netscape certificate type) but has no basicConstraints, so "
+    "OpenSSL treats it as a CA though it does not say it is one: re-issue it with basicConstraints (CA:TRUE for a "
+    "CA, CA:FALSE for a server certificate)"
+)
 UNREADABLE_NS = (
     "has a Netscape certificate type extension in an encoding catrust cannot read exactly as OpenSSL does, so "
     "whether OpenSSL treats it as a CA is unknown"
@@ -252,7 +257,7 @@ UNREADABLE_NS = (
 @pytest.mark.parametrize(
     "encoding, words",
     [
-        (bytes.fromhex("03020004"), "treats it as a CA"),  # DER, sslCA: OpenSSL's CA without basicConstraints
+        (bytes.fromhex("03020004"), NO_BASIC_CONSTRAINTS),  # DER, sslCA: OpenSSL's CA without basicConstraints
         (bytes.fromhex("0381020004"), UNREADABLE_NS),  # long-form length: legal BER
         (bytes.fromhex("2306030200040000"), UNREADABLE_NS),  # constructed BIT STRING
         (bytes.fromhex("03030004"), UNREADABLE_NS),  # a length longer than what follows
@@ -266,8 +271,18 @@ def test_a_netscape_type_is_read_only_in_plain_der(ca_dir: Path, encoding: bytes
     """OpenSSL reads BER here: a misread sslCA bit would make a certificate catrust calls a server
     certificate issue for any host name. Only plain DER is read; the rest is rejected, never guessed."""
     holder = issuer([(x509.UnrecognizedExtension(NS_TYPE, encoding), False)], ca=None, key_cert_sign=None)
-    judged = verdict(ca_dir, der(holder.cert))
-    assert not judged.accepted and words in judged.text
+    assert verdict(ca_dir, der(holder.cert)) == Judged(False, words)
+
+
+def test_a_certificate_with_the_same_extension_twice_is_malformed(ca_dir: Path) -> None:
+    """RFC 5280 allows each extension once; which copy OpenSSL would read is not catrust's to guess."""
+    placeholder = x509.UnrecognizedExtension(_OID("2.5.29.99"), b"\x04\x14" + bytes(20))  # as long as an SKI
+    holder = issuer([(placeholder, False)])
+    twice = resign(
+        der(holder.cert), holder.key, lambda tbs: tbs.replace(bytes.fromhex("0603551d63"), bytes.fromhex("0603551d0e"))
+    )
+    judged = verdict(ca_dir, twice)
+    assert not judged.accepted and judged.text.startswith("has malformed extensions (") and "2.5.29.14" in judged.text
 
 
 def test_an_empty_netscape_type_is_read_as_no_usage_at_all(ca_dir: Path) -> None:
