@@ -71,7 +71,6 @@ def tls_context(
     ca_data = read_material(ca, "ca") if ca is not None else None
     cert_data = read_material(cert, "cert") if cert is not None else None
     key_data = read_material(key, "key") if key is not None else None
-    client = _client(cert_data, key_data) if cert_data is not None else None
     alpn = tuple(alpn)
     cache_key = hashlib.sha256(
         repr((ca_data, cert_data, key_data, password, server_name, version, unsafe, alpn)).encode()
@@ -84,6 +83,7 @@ def tls_context(
         if ctx is not None:
             per_store.move_to_end(cache_key)
             return ctx
+    client = _client(cert_data, key_data) if cert_data is not None else None  # parsed on a cache miss only
     ctx = _build(store, ca_data, client, password, server_name, version, unsafe, alpn)
     with _lock:
         per_store[cache_key] = ctx
