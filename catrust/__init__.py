@@ -19,6 +19,7 @@ from . import clients
 from ._certs.mtls import MutualTLS
 from ._certs.rotation import CertOptions, Rotation, ensure_cert_dir, service_dns_names
 from ._exported_env import environ
+from ._inject import extract, inject
 from ._options import parse_bool
 from ._process_trust import (
     ca_bundle_path,
@@ -62,9 +63,11 @@ __all__ = [
     "default_store",
     "ensure_cert_dir",
     "environ",
+    "extract",
     "generation",
     "httpx_async_client",
     "httpx_client",
+    "inject",
     "on_change",
     "parse_bool",
     "reload",

@@ -69,12 +69,17 @@ def build(ders: Sequence[bytes], options: TLSOptions) -> ssl.SSLContext:
         ctx.set_ciphers(options.ciphers)
     if options.alpn:
         ctx.set_alpn_protocols(list(options.alpn))
+    load_anchors(ctx, ders)
+    return ctx
+
+
+def load_anchors(ctx: ssl.SSLContext, ders: Sequence[bytes]) -> None:
+    """Add `ders` to what `ctx` trusts, in one load when OpenSSL takes them all, else one by one."""
     if ders:
         try:
             ctx.load_verify_locations(cadata=b"".join(ders))
         except (ssl.SSLError, ValueError):  # ValueError: a block with no bytes at all
             _load_one_by_one(ctx, ders)
-    return ctx
 
 
 def new(protocol: int) -> ssl.SSLContext:

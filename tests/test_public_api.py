@@ -13,6 +13,8 @@ import catrust.clients
 PUBLIC = {
     # the trust in force for this process
     "default_store", "ssl_context", "ca_bundle_path", "environ", "reload", "generation", "on_change", "watch",
+    # every library in the process: Python's defaults and certifi carry the trust in force
+    "inject", "extract",
     # clients and per-trigger contexts
     "httpx_client", "httpx_async_client", "clients", "tls_context", "HTTP11", "parse_bool",
     # the store and its records

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import certifi
+import certifi.core
 
 from .._files import MAX_SYSTEM_BUNDLE, Unread, read, starts_with
 from .._text import printable
@@ -48,10 +48,10 @@ def load(mode: str, env: Mapping[str, str] = os.environ) -> SystemRoots:
     if mode == "none":
         return SystemRoots()
     if mode == "certifi":
-        return _from_files([certifi.where()], "certifi")
+        return _from_files([_certifi_bundle()], "certifi")
     if sys.platform in ("darwin", "win32"):
         # The platform store cannot be exported, so the bundle file carries certifi's roots.
-        roots = _from_files([certifi.where()], "platform store via truststore (bundle file: certifi)")
+        roots = _from_files([_certifi_bundle()], "platform store via truststore (bundle file: certifi)")
         roots.platform_store = True
         return roots
     roots = _from_os(env)
@@ -60,9 +60,14 @@ def load(mode: str, env: Mapping[str, str] = os.environ) -> SystemRoots:
     if mode == "os":
         roots.problems.append("no operating-system CA bundle was found: only custom CAs are trusted")
         return roots
-    fallback = _from_files([certifi.where()], "certifi")
+    fallback = _from_files([_certifi_bundle()], "certifi")
     fallback.problems = [*roots.problems, "no operating-system CA bundle was found: using certifi's Mozilla roots"]
     return fallback
+
+
+def _certifi_bundle() -> str:
+    """certifi's own file, read through `certifi.core`: `inject()` points `certifi.where` at catrust's bundle."""
+    return certifi.core.where()
 
 
 def _from_os(env: Mapping[str, str]) -> SystemRoots:
