@@ -15,6 +15,7 @@ import pytest
 import catrust._process_trust
 import catrust._trigger_tls
 from tests.support.certkit import CA
+from tests.support.clock import FakeClock
 from tests.support.servers import processes_with
 
 SESSION_MARK = "PYTEST_CATRUST_SESSION"  # inherited by every process the suite starts, daemons included
@@ -70,3 +71,11 @@ def ca_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "ca"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The process-wide trust's clock, moved by hand."""
+    fake = FakeClock()
+    monkeypatch.setattr(catrust._process_trust, "_clock", fake)
+    return fake

@@ -41,6 +41,7 @@ from catrust._trust.model import Rejection
 from catrust._trust.policy import EXPIRY_WARNING
 from catrust._trust.reloader import SETTLE_SECONDS, Reloader
 from tests.support.certkit import CA
+from tests.support.clock import FakeClock
 from tests.support.hostilecerts import tls_feature_unknown
 from tests.support.kubelet import edit, publish
 from tests.support.tlsserver import handshake, tls_server
@@ -48,24 +49,6 @@ from tests.support.tlsserver import handshake, tls_server
 REPO = Path(__file__).resolve().parent.parent
 A, B, C = CA("reload a"), CA("reload b"), CA("reload c")
 Update = Callable[[Path, dict[str, bytes]], None]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(catrust._process_trust, "_clock", fake)
-    return fake
 
 
 @pytest.fixture

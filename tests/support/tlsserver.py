@@ -36,15 +36,23 @@ def server_context(leaf: Leaf) -> ssl.SSLContext:
 def serving(ctx: ssl.SSLContext, handle: Callable[[ssl.SSLSocket], None]) -> Iterator[int]:
     """Accept on 127.0.0.1 with `ctx`; each connection is handshaken and given to `handle` in its own
     thread (a refused handshake just ends it). Yields the port."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
 
     def serve_one(conn: socket.socket) -> None:
         with contextlib.suppress(OSError), conn:
             conn.settimeout(10)
             with ctx.wrap_socket(conn, server_side=True) as tls:
                 handle(tls)
+
+    with accepting(serve_one) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def accepting(serve_one: Callable[[socket.socket], None]) -> Iterator[int]:
+    """Accept TCP connections on 127.0.0.1, each given to `serve_one` in its own thread. Yields the port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
 
     def accept_loop() -> None:
         while not stop.is_set():
@@ -99,3 +107,68 @@ def refused_before_verification(match: str) -> Iterator[None]:
     with pytest.raises(ssl.SSLError, match=match) as refused:
         yield
     assert not isinstance(refused.value, ssl.SSLCertVerificationError), refused.value
+
+
+class Handshakes:
+    """What a recording server saw: "verified" for each handshake the client completed, else OpenSSL's reason."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.outcomes: list[str] = []
+        self.busy = 0  # connections accepted whose handshake has no outcome yet
+        self.changed = threading.Condition()
+
+    def verdict(self, start: int = 0) -> str:
+        """ "verified" when a client accepted the certificate and none refused it (since outcome `start`),
+        "refused: <reasons>" when none accepted it, "mixed: …" or "no handshake" otherwise.
+        Waits for handshakes still under way: a client may give up before the server thread has recorded."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.busy == 0, timeout=15)
+            seen = self.outcomes[start:]
+        accepted = [o for o in seen if o == "verified"]
+        refused = sorted({o for o in seen if o != "verified"})
+        if accepted and not refused:
+            return "verified"
+        if refused and not accepted:
+            return "refused: " + ", ".join(refused)
+        return f"mixed: {seen}" if seen else "no handshake"
+
+    def record(self, outcome: str | None) -> None:
+        with self.changed:
+            if outcome is None:
+                self.busy += 1
+            else:
+                self.busy -= 1
+                self.outcomes.append(outcome)
+            self.changed.notify_all()
+
+
+@contextlib.contextmanager
+def recording_server(leaf: Leaf) -> Iterator[Handshakes]:
+    """Serve `leaf` and record each handshake's outcome, for clients whose protocol no server here speaks
+    (Kafka, MongoDB): completing the TLS handshake proves the client accepted the certificate. An HTTP
+    request still gets the tiny 200."""
+    ctx = server_context(leaf)
+    record: Handshakes
+
+    def handle(conn: socket.socket) -> None:
+        record.record(None)
+        with contextlib.suppress(OSError), conn:
+            conn.settimeout(10)
+            with ctx.wrap_socket(conn, server_side=True, do_handshake_on_connect=False) as tls:
+                try:
+                    tls.do_handshake()
+                except ssl.SSLError as exc:
+                    record.record(exc.reason or str(exc))
+                    return
+                except OSError as exc:  # the client hung up without an alert
+                    record.record(f"closed: {exc.__class__.__name__}")
+                    return
+                record.record("verified")
+                tls.settimeout(2)
+                if tls.recv(4096).startswith((b"GET ", b"HEAD ", b"POST ")):
+                    tls.sendall(RESPONSE)
+
+    with accepting(handle) as port:
+        record = Handshakes(port)
+        yield record

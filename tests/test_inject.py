@@ -1,0 +1,490 @@
+"""inject()/extract(): Python's own defaults and certifi carry the trust in force, additively, and nothing more.
+
+Each trust decision is a real handshake on 127.0.0.1. "System-style" roots come from SSL_CERT_FILE,
+which catrust and OpenSSL both read as the system bundle: a root that every default must keep.
+The SDKs themselves are in test_inject_sdks.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import ssl
+import subprocess
+import sys
+import sysconfig
+import threading
+import types
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import certifi
+import certifi.core
+import pytest
+
+import catrust
+import catrust._inject
+import catrust._process_trust
+from catrust import ConfigError
+from catrust._exported_env import MERGED_BUNDLE_VARS
+from tests.support.certkit import CA
+from tests.support.clock import FakeClock
+from tests.support.kubelet import publish
+from tests.support.tlsserver import handshake, tls_server
+
+REPO = Path(__file__).resolve().parent.parent
+SYSTEM = CA("inject system-style root")
+OTHER = CA("inject other custom root")
+ORIGINAL_LOAD_DEFAULT_CERTS = ssl.SSLContext.load_default_certs
+
+
+@pytest.fixture
+def folder(ca_dir: Path, ca: CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The process reads `ca_dir` (holding the test CA); its system roots are SYSTEM's only."""
+    (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
+    system = tmp_path / "system.pem"
+    system.write_bytes(SYSTEM.cert_pem)
+    monkeypatch.setenv("SSL_CERT_FILE", str(system))
+    monkeypatch.setenv("CATRUST_CA_DIRS", str(ca_dir))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for name in MERGED_BUNDLE_VARS:
+        if name != "SSL_CERT_FILE":
+            monkeypatch.delenv(name, raising=False)
+    yield ca_dir
+    catrust.extract()
+
+
+@pytest.fixture
+def custom_port(ca: CA) -> Iterator[int]:
+    with tls_server(ca.issue()) as port:
+        yield port
+
+
+@pytest.fixture
+def system_port() -> Iterator[int]:
+    with tls_server(SYSTEM.issue()) as port:
+        yield port
+
+
+def refused(ctx: ssl.SSLContext, port: int) -> None:
+    with pytest.raises(ssl.SSLCertVerificationError, match="certificate verify failed"):
+        handshake(ctx, port)
+
+
+def loaded_default() -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_default_certs()
+    return ctx
+
+
+def subjects(ctx: ssl.SSLContext) -> set[str]:
+    return {dict(part[0] for part in c["subject"])["commonName"] for c in ctx.get_ca_certs()}
+
+
+# --- what inject() changes, and what extract() puts back -------------------------------------------------
+
+
+def test_default_contexts_trust_the_folder_until_extract(folder: Path, custom_port: int, system_port: int) -> None:
+    refused(ssl.create_default_context(), custom_port)
+    catrust.inject()
+    for ctx in (ssl.create_default_context(), loaded_default()):
+        handshake(ctx, custom_port)
+        handshake(ctx, system_port)
+        assert ctx.verify_mode == ssl.CERT_REQUIRED
+    catrust.extract()
+    refused(ssl.create_default_context(), custom_port)
+    refused(loaded_default(), custom_port)
+    assert ssl.SSLContext.load_default_certs is ORIGINAL_LOAD_DEFAULT_CERTS
+
+
+def test_each_context_is_new_and_the_callers_to_configure(folder: Path, custom_port: int) -> None:
+    """No shared or frozen context is handed out, and no SSLContext subclass is swapped in."""
+    catrust.inject()
+    first, second = ssl.create_default_context(), ssl.create_default_context()
+    assert first is not second and type(first) is ssl.SSLContext
+    assert ssl.SSLContext is catrust._inject._SSLContext
+    first.set_alpn_protocols(["h2"])
+    first.minimum_version = ssl.TLSVersion.TLSv1_3
+    assert second.minimum_version != ssl.TLSVersion.TLSv1_3
+    handshake(second, custom_port)
+
+
+def test_certifi_points_at_the_merged_bundle_until_extract(folder: Path, ca: CA) -> None:
+    mozilla = certifi.core.where()
+    catrust.inject()
+    assert certifi.where() == catrust.ca_bundle_path() != mozilla
+    assert ca.cert_pem.decode() in Path(certifi.where()).read_text()
+    assert certifi.contents() == Path(certifi.where()).read_text()
+    assert certifi.core.where() == mozilla  # catrust reads its fallback roots there
+    catrust.extract()
+    assert certifi.where() == mozilla and certifi.contents() == certifi.core.contents()
+
+
+def test_copies_modules_made_are_patched_and_restored(folder: Path) -> None:
+    """Values cached at import, before inject() and while it was in force, follow it; extract() restores both."""
+    before = module("imported_before", where=certifi.where, contents=certifi.contents, BUNDLE=certifi.where())
+    catrust.inject()
+    bundle = catrust.ca_bundle_path()
+    assert (before.where(), before.contents(), before.BUNDLE) == (bundle, Path(bundle).read_text(), bundle)
+    during = module("imported_during", where=certifi.where, BUNDLE=certifi.where())
+    catrust.extract()
+    mozilla = certifi.core.where()
+    for cached in (before, during):
+        assert (cached.where, cached.BUNDLE) == (certifi.core.where, mozilla)
+    assert before.contents is certifi.core.contents
+
+
+def test_odd_modules_are_read_safely(folder: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A lazily loaded module stays unloaded; a proxy that raises when asked its class, and an object
+    claiming to be a module (cffi's compiled `lib`), cost nothing; a verifying context built at import
+    is named in one WARNING, an unverified one is not."""
+    lazy_spec = importlib.util.find_spec("json.tool")
+    assert lazy_spec is not None and lazy_spec.loader is not None
+    lazy_spec.loader = importlib.util.LazyLoader(lazy_spec.loader)
+    lazy = importlib.util.module_from_spec(lazy_spec)
+    lazy_spec.loader.exec_module(lazy)
+
+    class Proxy:
+        @property
+        def __class__(self) -> type:
+            raise RuntimeError("working outside of application context")
+
+    class FakeModule:
+        __class__ = types.ModuleType  # type: ignore[assignment]
+        __slots__ = ()
+
+    verifying = ssl.create_default_context()
+    sys.modules["odd_lazy"] = lazy
+    sys.modules["odd_fake"] = FakeModule()  # type: ignore[assignment]
+    module("odd_proxy", request=Proxy(), verifying=verifying, unverified=ssl._create_unverified_context())
+    try:
+        with caplog.at_level(logging.WARNING, logger="catrust"):
+            catrust.inject()
+    finally:
+        for name in ("odd_lazy", "odd_fake"):
+            del sys.modules[name]
+    assert object.__getattribute__(lazy, "__dict__").get("main") is None  # never loaded
+    (warning,) = [r.getMessage() for r in caplog.records if "built a TLS context" in r.getMessage()]
+    assert "odd_proxy.verifying" in warning and "odd_proxy.unverified" not in warning
+
+
+def test_aiohttps_import_time_context_is_rebuilt_and_restored(folder: Path, custom_port: int) -> None:
+    connector = pytest.importorskip("aiohttp.connector")
+    original = connector._SSL_CONTEXT_VERIFIED
+    refused(original, custom_port)
+    catrust.inject()
+    handshake(connector._SSL_CONTEXT_VERIFIED, custom_port)
+    catrust.extract()
+    assert connector._SSL_CONTEXT_VERIFIED is original
+
+
+def test_a_library_imported_while_injected_loses_the_trust_at_extract(
+    folder: Path, custom_port: int, system_port: int
+) -> None:
+    """aiohttp imported after inject() built its context with the custom CAs: extract() rebuilds it without."""
+    connector = pytest.importorskip("aiohttp.connector")
+    original = connector._SSL_CONTEXT_VERIFIED
+    try:
+        catrust.inject()
+        connector._SSL_CONTEXT_VERIFIED = connector._make_ssl_context(True)  # as an import now would
+        catrust.extract()
+        refused(connector._SSL_CONTEXT_VERIFIED, custom_port)
+        handshake(connector._SSL_CONTEXT_VERIFIED, system_port)
+    finally:
+        connector._SSL_CONTEXT_VERIFIED = original
+
+
+# --- additive only -------------------------------------------------------------------------------------
+
+
+def test_a_caller_that_names_its_own_anchors_gets_exactly_them(folder: Path, custom_port: int, tmp_path: Path) -> None:
+    catrust.inject()
+    own = tmp_path / "own.pem"
+    own.write_bytes(OTHER.cert_pem)
+    refused(ssl.create_default_context(cafile=str(own)), custom_port)
+    refused(ssl.create_default_context(cadata=OTHER.cert_pem.decode()), custom_port)
+    refused(ssl.create_default_context(capath=str(tmp_path)), custom_port)
+    assert subjects(ssl.create_default_context(cafile=str(own))) == {"inject other custom root"}
+
+
+def test_servers_verifying_clients_keep_pythons_defaults(folder: Path) -> None:
+    """Purpose.CLIENT_AUTH: the folder says which upstreams to trust, not who may connect."""
+    catrust.inject()
+    assert "catrust test root" in subjects(ssl.create_default_context())
+    assert "catrust test root" not in subjects(ssl.create_default_context(ssl.Purpose.CLIENT_AUTH))
+    with pytest.raises(TypeError):
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_default_certs("server")  # type: ignore[arg-type]
+
+
+def test_verify_flags_and_unverified_contexts_are_left_alone(folder: Path) -> None:
+    plain = ssl.create_default_context().verify_flags
+    catrust.inject()
+    assert ssl.create_default_context().verify_flags == plain
+    assert ssl._create_unverified_context().get_ca_certs() == []
+
+
+# --- follows the folder ---------------------------------------------------------------------------------
+
+
+def test_contexts_made_after_a_change_get_the_new_trust(folder: Path, clock: FakeClock, custom_port: int) -> None:
+    catrust.inject()
+    held = ssl.create_default_context()
+    with tls_server(OTHER.issue()) as other_port:
+        refused(ssl.create_default_context(), other_port)
+        (folder / "other.pem").write_bytes(OTHER.cert_pem)
+        assert catrust.reload()
+        handshake(ssl.create_default_context(), other_port)
+        refused(held, other_port)  # a context someone holds is never changed
+        (folder / "ca.pem").unlink()
+        catrust.reload()
+        clock.advance(2.0)
+        assert catrust.reload()
+        refused(ssl.create_default_context(), custom_port)
+        handshake(held, custom_port)
+        aiohttp = sys.modules.get("aiohttp.connector")
+        if aiohttp is not None:
+            refused(aiohttp._SSL_CONTEXT_VERIFIED, custom_port)
+            handshake(aiohttp._SSL_CONTEXT_VERIFIED, other_port)
+
+
+# --- never weaker than Python's own defaults ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("broken", ["missing", "a-file", "unreadable-entry"])
+def test_a_broken_folder_leaves_the_system_roots_and_a_warning(
+    folder: Path, broken: str, system_port: int, custom_port: int, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    if broken == "missing":
+        monkeypatch.setenv("CATRUST_CA_DIRS", str(folder / "nowhere"))
+    elif broken == "a-file":
+        monkeypatch.setenv("CATRUST_CA_DIRS", str(folder / "ca.pem"))
+    else:
+        (folder / "ca.pem").unlink()
+        os.mkfifo(folder / "ca.pem")
+    with caplog.at_level(logging.WARNING, logger="catrust"):
+        catrust.inject()
+    assert [r for r in caplog.records if r.levelno == logging.WARNING]
+    for ctx in (ssl.create_default_context(), loaded_default()):
+        handshake(ctx, system_port)
+        refused(ctx, custom_port)
+
+
+def test_a_bad_setting_raises_and_changes_nothing(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATRUST_RELOAD_INTERVAL", "soon")
+    with pytest.raises(ConfigError, match="CATRUST_RELOAD_INTERVAL"):
+        catrust.inject()
+    assert ssl.SSLContext.load_default_certs is ORIGINAL_LOAD_DEFAULT_CERTS
+    assert certifi.where is certifi.core.where
+    assert not catrust._inject.injected()
+
+
+def test_when_catrust_fails_later_every_default_falls_back_to_pythons(
+    folder: Path, system_port: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    catrust.inject()
+
+    def broken() -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(catrust._process_trust, "default_store", broken)
+    monkeypatch.setattr(catrust._process_trust, "ca_bundle_path", broken)
+    with caplog.at_level(logging.WARNING, logger="catrust"):
+        handshake(ssl.create_default_context(), system_port)  # Python's own: SSL_CERT_FILE
+        assert certifi.where() == certifi.core.where()
+        assert certifi.contents() == certifi.core.contents()
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("disk on fire" in m for m in messages) == 3, messages
+
+
+# --- idempotent, thread-safe ----------------------------------------------------------------------------
+
+
+def test_inject_and_extract_are_idempotent(folder: Path, custom_port: int) -> None:
+    catrust.extract()
+    callbacks = len(catrust._process_trust._callbacks)
+    catrust.inject()
+    catrust.inject()
+    assert len(catrust._process_trust._callbacks) == callbacks + 1
+    handshake(ssl.create_default_context(), custom_port)
+    catrust.extract()
+    catrust.extract()
+    assert len(catrust._process_trust._callbacks) == callbacks
+    refused(ssl.create_default_context(), custom_port)
+    catrust.inject()
+    handshake(ssl.create_default_context(), custom_port)
+
+
+def test_eight_threads_handshake_while_inject_extract_and_reloads_run(
+    folder: Path, ca: CA, clock: FakeClock, custom_port: int, system_port: int
+) -> None:
+    """While injected, a CA that stays never fails, whatever reloads do to its neighbour; while inject()
+    and extract() alternate, the system-style root never fails and nothing but verification ever does."""
+    errors: list[str] = []
+    stop = threading.Event()
+    phase = {"name": "injected"}
+
+    def worker() -> None:
+        while not stop.is_set():
+            for port in (custom_port, system_port):
+                started_in = phase["name"]
+                try:
+                    handshake(ssl.create_default_context(), port)
+                except ssl.SSLCertVerificationError as exc:
+                    injected_throughout = started_in == phase["name"] == "injected"
+                    if port == system_port or injected_throughout:
+                        errors.append(f"{started_in}: {exc}")
+                except Exception as exc:  # noqa: BLE001 - any other failure is what this test looks for
+                    errors.append(f"{started_in}: {type(exc).__name__}: {exc}")
+
+    catrust.inject()
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    try:
+        for i in range(12):  # OTHER comes and goes; the test CA stays
+            publish(folder, {"ca.pem": ca.cert_pem, **({"o.pem": OTHER.cert_pem} if i % 2 == 0 else {})})
+            catrust.reload()
+            clock.advance(2.0)
+            catrust.reload()
+            catrust.inject()
+        phase["name"] = "alternating"
+        for i in range(20):
+            (catrust.inject if i % 2 else catrust.extract)()
+            catrust.reload()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+    assert not errors, errors[:5]
+
+
+# --- the environment ------------------------------------------------------------------------------------
+
+
+def test_environ_true_sets_the_variables_and_extract_restores_them(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", "/somewhere/else.pem")
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    before = dict(os.environ)
+    catrust.inject(environ=True)
+    assert {name: os.environ[name] for name in catrust.environ()} == catrust.environ()
+    catrust.extract()
+    assert dict(os.environ) == before
+
+
+def test_variables_naming_the_system_roots_are_widened_others_kept(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """REQUESTS_CA_BUNDLE=<the system bundle> would make requests replace the injected trust with it."""
+    own = tmp_path / "own.pem"
+    own.write_bytes(OTHER.cert_pem)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", os.environ["SSL_CERT_FILE"])
+    monkeypatch.setenv("CURL_CA_BUNDLE", certifi.core.where())
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(own))
+    before = dict(os.environ)
+    with caplog.at_level(logging.INFO, logger="catrust"):
+        catrust.inject()
+    bundle = catrust.ca_bundle_path()
+    assert os.environ["REQUESTS_CA_BUNDLE"] == os.environ["CURL_CA_BUNDLE"] == os.environ["SSL_CERT_FILE"] == bundle
+    assert os.environ["AWS_CA_BUNDLE"] == str(own)
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert f"AWS_CA_BUNDLE={own}" in warning
+    catrust.extract()
+    assert dict(os.environ) == before
+
+
+# --- the .pth hook: CATRUST_INJECT ----------------------------------------------------------------------
+
+PROGRAM = "import ssl, sys; print('catrust' in sys.modules, ssl.SSLContext.load_default_certs.__module__)"
+
+
+def python(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CATRUST_")}
+    return subprocess.run(
+        [sys.executable, *args], env={**base, **(env or {})}, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_hook_is_installed_in_site_packages() -> None:
+    hook = Path(sysconfig.get_paths()["purelib"]) / "catrust-inject.pth"
+    assert hook.read_text() == (REPO / "catrust-inject.pth").read_text()
+
+
+def test_without_the_variable_the_hook_imports_nothing() -> None:
+    result = python("-X", "importtime", "-c", PROGRAM)
+    assert result.stdout.split() == ["False", "ssl"]
+    assert "catrust" not in result.stderr and "certifi" not in result.stderr
+
+
+@pytest.mark.parametrize("flags", [[], ["-I"], ["-E"]])
+def test_with_the_variable_the_program_starts_injected(folder: Path, flags: list[str]) -> None:
+    """-I and -E ignore PYTHON* variables, not CATRUST_INJECT: site-packages' .pth files still run."""
+    env = {name: os.environ[name] for name in ("CATRUST_CA_DIRS", "XDG_CACHE_HOME", "SSL_CERT_FILE")}
+    result = python(*flags, "-c", PROGRAM, env={**env, "CATRUST_INJECT": "1"})
+    assert result.stdout.split() == ["True", "catrust._inject"], result.stderr
+    assert result.stderr == ""
+
+
+def test_python_minus_s_skips_site_and_so_the_hook(folder: Path) -> None:
+    result = python("-S", "-c", PROGRAM, env={"CATRUST_INJECT": "1"})
+    assert result.stdout.split() == ["False", "ssl"]
+
+
+@pytest.mark.parametrize(
+    ("value", "extra", "says"),
+    [
+        ("0", {}, None),
+        ("false", {}, None),
+        ("maybe", {}, "CATRUST_INJECT='maybe' is not a boolean"),
+        ("1", {"CATRUST_RELOAD_INTERVAL": "soon"}, "CATRUST_RELOAD_INTERVAL='soon'"),
+        ("1", {"CATRUST_MIN_TLS_VERSION": "TLS9"}, "CATRUST_MIN_TLS_VERSION"),
+    ],
+)
+def test_a_bad_or_off_value_leaves_pythons_trust_and_at_most_one_line(
+    value: str, extra: dict[str, str], says: str | None
+) -> None:
+    result = python("-c", PROGRAM, env={"CATRUST_INJECT": value, **extra})
+    assert result.returncode == 0 and result.stdout.split()[1] == "ssl"
+    if says is None:
+        assert result.stderr == ""
+    else:
+        assert result.stderr.count("\n") == 1 and says in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and result.stderr.endswith("Python's default trust is unchanged\n")
+
+
+def test_the_wheel_carries_the_hook(tmp_path: Path) -> None:
+    """The .pth file sits at the wheel's root, so pip puts it in site-packages itself."""
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("catrust-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("catrust-inject.pth") == (REPO / "catrust-inject.pth").read_bytes()
+
+
+def module(name: str, **values: object) -> types.ModuleType:
+    """A module in sys.modules holding `values`, removed after the test."""
+    made = types.ModuleType(name)
+    made.__dict__.update(values)
+    sys.modules[name] = made
+    MADE.append(name)
+    return made
+
+
+MADE: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def forget_made_modules() -> Iterator[None]:
+    yield
+    while MADE:
+        sys.modules.pop(MADE.pop(), None)
