@@ -36,7 +36,9 @@ from . import _process_trust
 from ._context import load_anchors
 from ._exported_env import MERGED_BUNDLE_VARS
 from ._exported_env import environ as exported_environ
+from ._files import starts_with
 from ._text import exception_text, printable
+from ._trust.bundle import MARKER
 from ._trust.store import TrustStore
 
 log = logging.getLogger("catrust")
@@ -180,14 +182,15 @@ def _swap_module_values(objects: dict[int, object], paths: dict[str, str]) -> No
 def _widen_environment(injection: _Injection, store: TrustStore, bundle: str) -> None:
     """Variables that name the system roots (REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt, as many
     images set) would make requests, httpx or botocore *replace* the injected trust with them: point those
-    at the merged bundle, a superset. A variable naming any other file is the user's choice, kept and named."""
+    at the merged bundle, a superset. So too one naming a catrust bundle (a parent's `catrust env`): this
+    process judges its own folders. A variable naming any other file is the user's choice, kept and named."""
     system = {os.path.realpath(path) for path in {c.path for c in store.system} | {certifi.core.where()}}
     widened, kept = {}, []
     for name in MERGED_BUNDLE_VARS:
         value = os.environ.get(name)
         if not value or value == bundle:
             continue
-        if os.path.realpath(value) in system:
+        if os.path.realpath(value) in system or starts_with(value, MARKER.encode()):
             widened[name] = bundle
         else:
             kept.append(f"{name}={printable(value)}")

@@ -385,11 +385,14 @@ def test_variables_naming_the_system_roots_are_widened_others_kept(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", os.environ["SSL_CERT_FILE"])
     monkeypatch.setenv("CURL_CA_BUNDLE", certifi.core.where())
     monkeypatch.setenv("AWS_CA_BUNDLE", str(own))
+    parents = catrust.TrustStore.load(str(folder), system="none").write_bundle(tmp_path / "parents-bundle.pem")
+    monkeypatch.setenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", parents)  # a parent's `catrust env`, say
     before = dict(os.environ)
     with caplog.at_level(logging.INFO, logger="catrust"):
         catrust.inject()
     bundle = catrust.ca_bundle_path()
-    assert os.environ["REQUESTS_CA_BUNDLE"] == os.environ["CURL_CA_BUNDLE"] == os.environ["SSL_CERT_FILE"] == bundle
+    widened = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")
+    assert {os.environ[name] for name in widened} == {bundle}
     assert os.environ["AWS_CA_BUNDLE"] == str(own)
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert f"AWS_CA_BUNDLE={own}" in warning

@@ -8,6 +8,7 @@ shipped it: one odd root must never cost a process all its trust.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import ssl
@@ -22,6 +23,8 @@ from .._text import printable
 from .bundle import MARKER
 from .model import Certificate
 from .parse import parse
+
+log = logging.getLogger("catrust")
 
 # Go's crypto/x509 root_linux.go lists, in its order.
 WELL_KNOWN_FILES = (
@@ -75,10 +78,9 @@ def _from_os(env: Mapping[str, str]) -> SystemRoots:
     cert_file = env.get("SSL_CERT_FILE")
     problems = []
     if cert_file and _is_catrust_bundle(cert_file):
-        problems.append(
-            f"SSL_CERT_FILE={cert_file!r} is a catrust bundle, not system roots (its custom CAs would "
-            "skip policy and outlive their removal): reading the operating system's bundle instead"
-        )
+        # What `catrust env`, inject(environ=True) and inject() itself set for child programs: expected, so
+        # INFO. Its custom CAs would skip policy and outlive their removal, so the OS bundle is read instead.
+        log.info("system roots: SSL_CERT_FILE=%r is a catrust bundle: reading the operating system's bundle", cert_file)
         cert_file = None
     files = [cert_file] if cert_file else [ssl.get_default_verify_paths().openssl_cafile, *WELL_KNOWN_FILES]
     marked = [f for f in files if f != cert_file and _is_catrust_bundle(f)]
