@@ -11,8 +11,8 @@ What `inject()` changes, each put back by `extract()`:
   (requests' `DEFAULT_CA_BUNDLE_PATH`, elastic-transport's `DEFAULT_CA_CERTS`, botocore's `where`):
   the merged bundle file, which each change rewrites in place. `certifi.core` stays Mozilla's:
   catrust reads its fallback roots there.
-- Contexts a library builds once at import (aiohttp's verified context): rebuilt now and after each
-  change, so they follow the folder too.
+- Contexts a library builds once (aiohttp's at import, urllib's opener's at the first `urlopen()` on
+  Python 3.12+): rebuilt now and after each change, so they follow the folder too (`_library_caches`).
 
 Left alone, on purpose: whatever a caller passes (`cafile`, `cadata`, `capath`, a context,
 `verify=`), unverified contexts, verify flags, and `Purpose.CLIENT_AUTH` (a server verifying its
@@ -24,11 +24,9 @@ from __future__ import annotations
 import logging
 import os
 import ssl
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import ModuleType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import certifi.core
 
@@ -37,6 +35,15 @@ from ._context import load_anchors
 from ._exported_env import MERGED_BUNDLE_VARS
 from ._exported_env import environ as exported_environ
 from ._files import starts_with
+from ._library_caches import (
+    module_namespaces,
+    rebuild_prebuilt,
+    refresh_urllib,
+    restore_prebuilt,
+    trust_of,
+    urllib_handlers_built_with,
+    warn_about_stale_contexts,
+)
 from ._text import exception_text, printable
 from ._trust.bundle import MARKER
 from ._trust.store import TrustStore
@@ -44,12 +51,6 @@ from ._trust.store import TrustStore
 log = logging.getLogger("catrust")
 T = TypeVar("T")
 
-# Contexts libraries build once at import, as (module, attribute, how to build one as the library does).
-PREBUILT: tuple[tuple[str, str, Callable[[ModuleType], object]], ...] = (
-    ("aiohttp.connector", "_SSL_CONTEXT_VERIFIED", lambda module: module._make_ssl_context(True)),
-)
-
-# The lock that serializes checks of the folders: a change's callback never runs halfway through inject().
 _lock = _process_trust._check_lock
 _SSLContext = ssl.SSLContext  # the class patched, as it was when catrust was imported
 _original_load_default_certs = _SSLContext.load_default_certs
@@ -61,6 +62,7 @@ class _Injection:
 
     bundle: str | None  # the merged bundle file, or None when it could not be written
     unregister: Callable[[], None]
+    store: TrustStore  # the store contexts were last built from
     replaced: dict[tuple[str, str], object] = field(default_factory=dict)  # prebuilt contexts, as they were
     environ: dict[str, str | None] = field(default_factory=dict)  # variables inject() set, as they were
     exported: bool = False  # inject(environ=True): every variable `catrust env` prints is set
@@ -84,16 +86,18 @@ def inject(*, environ: bool = False) -> None:
         store = _process_trust.default_store()  # a bad setting raises here, before anything is patched
         if _injection is None:
             bundle = _in_force(_process_trust.ca_bundle_path, "values libraries copied from certifi keep its roots")
-            _injection = _Injection(bundle=bundle, unregister=_process_trust.on_change(_after_change))
+            stale = urllib_handlers_built_with(_python_default_trust)
+            _injection = _Injection(bundle, _process_trust.on_change(_after_change), store)
             _SSLContext.load_default_certs = _load_default_certs  # type: ignore[method-assign]
             _swap_module_values(  # certifi.where and .contents themselves, and every copy modules made
                 {id(certifi.core.where): _where, id(certifi.core.contents): _contents},
                 {certifi.core.where(): bundle} if bundle else {},
             )
-            _rebuild_prebuilt(_injection, keep_originals=True)
-            _warn_about_stale_contexts()
-            if bundle:
+            if bundle:  # first: a context rebuilt below may read these (aiohttp's, through OpenSSL's paths)
                 _widen_environment(_injection, store, bundle)
+            rebuild_prebuilt(_injection.replaced)
+            refresh_urllib(stale)
+            warn_about_stale_contexts()
         if environ and not _injection.exported:
             _set_environment(_injection, exported_environ())
             _injection.exported = True
@@ -106,6 +110,7 @@ def extract() -> None:
         injection = _injection
         if injection is None:
             return
+        stale = urllib_handlers_built_with(lambda: _store_trust(injection.store))
         _injection = None
         injection.unregister()
         _SSLContext.load_default_certs = _original_load_default_certs  # type: ignore[method-assign]
@@ -113,19 +118,13 @@ def extract() -> None:
             {id(_where): certifi.core.where, id(_contents): certifi.core.contents},
             {injection.bundle: certifi.core.where()} if injection.bundle else {},
         )
-        for (module_name, attribute), original in injection.replaced.items():
-            module = sys.modules.get(module_name)
-            if module is not None:
-                setattr(module, attribute, original)
-        for module_name, attribute, make in PREBUILT:  # imported while injected: its context has our trust
-            module = sys.modules.get(module_name)
-            if module is not None and (module_name, attribute) not in injection.replaced:
-                _rebuild(module, attribute, make)
-        for name, value in injection.environ.items():
+        for name, value in injection.environ.items():  # first: the contexts rebuilt below may read them
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        restore_prebuilt(injection.replaced)
+        refresh_urllib(stale)
 
 
 def injected() -> bool:
@@ -140,10 +139,28 @@ def _load_default_certs(self: ssl.SSLContext, purpose: ssl.Purpose = ssl.Purpose
     store = _in_force(_process_trust.default_store, "this context gets Python's defaults")
     if store is None:
         return _original_load_default_certs(self, purpose)
-    if store.platform_store:  # macOS/Windows: the OS store first, as Python loads it
-        _original_load_default_certs(self, purpose)
-    load_anchors(self, [c.der for c in store.certificates])
+    _load_store(self, store)
     return None
+
+
+def _load_store(ctx: ssl.SSLContext, store: TrustStore) -> None:
+    if store.platform_store:  # macOS/Windows: the OS store first, as Python loads it
+        _original_load_default_certs(ctx)
+    load_anchors(ctx, [c.der for c in store.certificates])
+
+
+def _store_trust(store: TrustStore) -> frozenset[bytes]:
+    """What a default context loaded while `store` was in force trusts."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    _load_store(ctx, store)
+    return trust_of(ctx)
+
+
+def _python_default_trust() -> frozenset[bytes]:
+    """What a default context trusts without catrust."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    _original_load_default_certs(ctx)
+    return trust_of(ctx)
 
 
 def _where() -> str:
@@ -169,7 +186,7 @@ def _in_force(get: Callable[[], T], fallback: str) -> T | None:
 
 def _swap_module_values(objects: dict[int, object], paths: dict[str, str]) -> None:
     """In every loaded module but catrust's and certifi.core: replace these functions (by identity) and paths."""
-    for name, namespace in _module_namespaces():
+    for name, namespace in module_namespaces():
         if name == "certifi.core":
             continue
         for attribute, value in list(namespace.items()):
@@ -211,70 +228,13 @@ def _set_environment(injection: _Injection, values: dict[str, str]) -> None:
         os.environ[name] = value
 
 
-def _module_namespaces() -> list[tuple[str, dict[str, Any]]]:
-    """The globals of every loaded module but catrust's own, read without running any module code.
-
-    type(), not isinstance(): cffi's compiled `lib` objects claim to be modules and have no __dict__;
-    object.__getattribute__ never wakes a lazily loaded module.
-    """
-    found = []
-    for name, module in list(sys.modules.items()):
-        if issubclass(type(module), ModuleType) and name.partition(".")[0] != "catrust":
-            found.append((name, object.__getattribute__(module, "__dict__")))
-    return found
-
-
-def _rebuild_prebuilt(injection: _Injection, *, keep_originals: bool = False) -> None:
-    """Rebuild the known import-time contexts with the trust in force; at inject(), keep the ones they replace."""
-    for module_name, attribute, make in PREBUILT:
-        module = sys.modules.get(module_name)
-        if module is None:
-            continue
-        original = getattr(module, attribute, None)
-        if _rebuild(module, attribute, make) and keep_originals:
-            injection.replaced[module_name, attribute] = original
-
-
-def _rebuild(module: ModuleType, attribute: str, make: Callable[[ModuleType], object]) -> bool:
-    try:
-        setattr(module, attribute, make(module))
-    except Exception as exc:  # noqa: BLE001 - a library that changed its internals: say so, keep it as it was
-        log.warning(
-            "catrust.inject(): %s.%s could not be rebuilt (%s): import %s after inject()",
-            module.__name__,
-            attribute,
-            exception_text(exc),
-            module.__name__,
-        )
-        return False
-    return True
-
-
 def _after_change(store: TrustStore) -> None:
     """On each change (run under the checks' lock, so never during inject/extract): the import-time
     contexts follow, built with the new trust."""
     if _injection is not None:
-        _rebuild_prebuilt(_injection)
+        old, _injection.store = _injection.store, store
+        stale = urllib_handlers_built_with(lambda: _store_trust(old))
+        rebuild_prebuilt()
+        refresh_urllib(stale)
         if _injection.exported:
             exported_environ()  # rewrites the custom-only file NODE_EXTRA_CA_CERTS names
-
-
-def _warn_about_stale_contexts() -> None:
-    """Name, in one WARNING, the verifying contexts modules built at import that inject() cannot rebuild."""
-    known = {(module, attribute) for module, attribute, _ in PREBUILT}
-    stale = []
-    for name, namespace in _module_namespaces():
-        for attribute, value in list(namespace.items()):
-            # type(), not isinstance(): a proxy object (Flask's `request`) raises when asked its __class__.
-            if (
-                issubclass(type(value), ssl.SSLContext)
-                and value.verify_mode != ssl.CERT_NONE
-                and (name, attribute) not in known
-            ):
-                stale.append(f"{name}.{attribute}")
-    if stale:
-        log.warning(
-            "catrust.inject(): these modules built a TLS context before inject() and keep the trust it had: "
-            "%s; import them after inject() (or set CATRUST_INJECT=1) for them to trust the custom CAs",
-            ", ".join(sorted(stale)),
-        )

@@ -19,6 +19,7 @@ import types
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import certifi
 import certifi.core
@@ -181,19 +182,87 @@ def test_aiohttps_import_time_context_is_rebuilt_and_restored(folder: Path, cust
 
 
 def test_a_library_imported_while_injected_loses_the_trust_at_extract(
-    folder: Path, custom_port: int, system_port: int
+    folder: Path, custom_port: int, system_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """aiohttp imported after inject() built its context with the custom CAs: extract() rebuilds it without."""
     connector = pytest.importorskip("aiohttp.connector")
-    original = connector._SSL_CONTEXT_VERIFIED
-    try:
-        catrust.inject()
-        connector._SSL_CONTEXT_VERIFIED = connector._make_ssl_context(True)  # as an import now would
-        catrust.extract()
-        refused(connector._SSL_CONTEXT_VERIFIED, custom_port)
-        handshake(connector._SSL_CONTEXT_VERIFIED, system_port)
-    finally:
-        connector._SSL_CONTEXT_VERIFIED = original
+    monkeypatch.setattr(connector, "_SSL_CONTEXT_VERIFIED", connector._SSL_CONTEXT_VERIFIED)  # put back afterwards
+    monkeypatch.delitem(sys.modules, "aiohttp.connector")
+    catrust.inject()
+    monkeypatch.setitem(sys.modules, "aiohttp.connector", connector)  # imported now, while injected
+    connector._SSL_CONTEXT_VERIFIED = connector._make_ssl_context(True)
+    handshake(connector._SSL_CONTEXT_VERIFIED, custom_port)
+    catrust.extract()
+    refused(connector._SSL_CONTEXT_VERIFIED, custom_port)
+    handshake(connector._SSL_CONTEXT_VERIFIED, system_port)
+
+
+def _as_urlopen_makes() -> ssl.SSLContext:
+    """The context urllib's HTTPSHandler makes for itself on Python 3.12+."""
+    import http.client
+
+    made: ssl.SSLContext = http.client._create_https_context(  # type: ignore[attr-defined]
+        http.client.HTTPSConnection._http_vsn  # type: ignore[attr-defined]
+    )
+    return made
+
+
+@pytest.fixture
+def urllib_opener(monkeypatch: pytest.MonkeyPatch, custom_port: int) -> Iterator[Any]:
+    """Install an opener (with a proxy handler of the caller's) whose HTTPS handler holds a given context;
+    yields (install, fetch)."""
+    import urllib.request
+
+    def install(ctx: ssl.SSLContext) -> urllib.request.OpenerDirector:
+        made = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ctx))
+        monkeypatch.setattr(urllib.request, "_opener", made)
+        return made
+
+    def fetch() -> bytes:
+        with urllib.request.urlopen(f"https://localhost:{custom_port}/", timeout=10) as response:
+            return bytes(response.read())
+
+    yield install, fetch
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="urllib makes its opener's context per connection before 3.12")
+def test_urllibs_cached_opener_follows(folder: Path, urllib_opener: Any) -> None:
+    """Python 3.12+ builds the opener's context with the first urlopen(): it is rebuilt, in the same opener
+    (a proxy or other handler the caller set stays)."""
+    import urllib.error
+    import urllib.request
+
+    install, fetch = urllib_opener
+    cached = install(_as_urlopen_makes())
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        fetch()
+    catrust.inject()
+    assert fetch() == b"ok" and urllib.request._opener is cached  # type: ignore[attr-defined]
+    catrust.extract()
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        fetch()
+
+
+@pytest.mark.parametrize("given", ["own-anchors", "tls13"])
+def test_a_context_given_to_urllib_stays(folder: Path, urllib_opener: Any, tmp_path: Path, given: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    own = tmp_path / "own.pem"
+    own.write_bytes(OTHER.cert_pem)
+    # Made as urllib makes its own where Python does (3.12+), so that only the anchors or the version differ.
+    ctx = _as_urlopen_makes() if sys.version_info >= (3, 12) else ssl.create_default_context()
+    if given == "own-anchors":
+        ctx.load_verify_locations(cafile=str(own))
+    else:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    install, fetch = urllib_opener
+    install(ctx)
+    catrust.inject()
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        fetch()
+    (handler,) = [h for h in urllib.request._opener.handlers if isinstance(h, urllib.request.HTTPSHandler)]  # type: ignore[attr-defined]
+    assert handler._context is ctx
 
 
 # --- additive only -------------------------------------------------------------------------------------

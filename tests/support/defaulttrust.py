@@ -15,10 +15,12 @@ This module imports no library and not catrust at import time.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -114,7 +116,8 @@ def _aiohttp(port: int) -> str:
 def _urllib3(port: int) -> str:
     import urllib3
 
-    return str(urllib3.PoolManager(retries=False, timeout=TIMEOUT).request("GET", _url(port)).data.decode())
+    with urllib3.PoolManager(retries=False, timeout=TIMEOUT) as pool:
+        return str(pool.request("GET", _url(port)).data.decode())
 
 
 def _websockets(port: int) -> str:
@@ -135,7 +138,10 @@ def _boto3(port: int) -> str:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    s3.list_buckets()
+    try:
+        s3.list_buckets()
+    finally:
+        s3.close()
     return "ok"
 
 
@@ -235,10 +241,16 @@ PROBES: dict[str, Callable[[int], str]] = {
 
 def probe(library: str, ports: dict[str, int]) -> str:
     """ "ok", or one line naming what the library raised (its verification error, when that is what failed)."""
-    try:
-        result = PROBES[library](ports[SERVER[library]])
-    except Exception as exc:  # noqa: BLE001 - the verdict is the point: report it, whatever it is
-        return describe(exc)
+    with warnings.catch_warnings():
+        # Some libraries leave the socket of a refused handshake to the garbage collector (botocore on 3.10):
+        # their leak, not this test's finding, so it is collected here, quietly, before the next test.
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            result = PROBES[library](ports[SERVER[library]])
+        except Exception as exc:  # noqa: BLE001 - the verdict is the point: report it, whatever it is
+            return describe(exc)
+        finally:
+            gc.collect()
     return "ok" if result == "ok" else f"unexpected answer {result!r}"
 
 
