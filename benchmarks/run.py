@@ -300,6 +300,44 @@ def startup(quick: bool, work: Path) -> list[Row]:
     return rows
 
 
+# --- 6. inject(): Python's defaults carrying the trust ------------------------------------------------------
+
+
+def injected(quick: bool, work: Path) -> list[Row]:
+    """What inject() costs a library that makes a default context per connection (redis-py, urllib3's
+    pools), and what CATRUST_INJECT=1 costs a program's start. Each in a child reading the folder afresh."""
+    repeat, starts = (3, 3) if quick else (200, 15)
+    py = sys.executable
+    folder = make_folder(work, [CA(f"inject CA {i}").cert_pem for i in range(100)], 100)
+    env = {**os.environ, "CATRUST_CA_DIRS": str(folder), "XDG_CACHE_HOME": str(work / "cache")}
+    child = (
+        "import json, ssl, statistics, sys, time, catrust\n"
+        "def median(n):\n"
+        "    samples = []\n"
+        "    for _ in range(n):\n"
+        "        start = time.perf_counter()\n"
+        "        ssl.create_default_context()\n"
+        "        samples.append(time.perf_counter() - start)\n"
+        "    return statistics.median(samples)\n"
+        "plain = median(int(sys.argv[1])); catrust.inject(); ours = median(int(sys.argv[1]))\n"
+        "print(json.dumps([ours, plain]))\n"
+    )
+    measured = subprocess.run([py, "-c", child, str(repeat)], env=env, capture_output=True, text=True, check=True)
+    ours, plain = json.loads(measured.stdout)
+    rows = [
+        Row("a default context, injected (system roots + 100 CAs)", ours, "ssl.create_default_context()", plain, "s"),
+        Row(
+            "start-up: CATRUST_INJECT=1, 100 CAs",
+            command_time([py, "-c", "pass"], starts, env={**env, "CATRUST_INJECT": "1"}),
+            "python -c pass",
+            command_time([py, "-c", "pass"], starts),
+            "s",
+        ),
+    ]
+    shutil.rmtree(folder)
+    return rows
+
+
 # --- output ---------------------------------------------------------------------------------------------
 
 
@@ -342,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
             *cold_load(args.quick, work),
             *reload(args.quick),
             *startup(args.quick, work),
+            *injected(args.quick, work),
         ]
     text = table(rows, judged=not args.quick)
     print(text)
