@@ -69,6 +69,7 @@ class _Injection:
 
 
 _injection: _Injection | None = None
+_said: set[str] = set()  # fallback warnings already logged since the last inject()
 
 
 def inject(*, environ: bool = False) -> None:
@@ -85,6 +86,7 @@ def inject(*, environ: bool = False) -> None:
     with _lock:
         store = _process_trust.default_store()  # a bad setting raises here, before anything is patched
         if _injection is None:
+            _said.clear()
             bundle = _in_force(_process_trust.ca_bundle_path, "values libraries copied from certifi keep its roots")
             stale = urllib_handlers_built_with(_python_default_trust)
             _injection = _Injection(bundle, _process_trust.on_change(_after_change), store)
@@ -165,22 +167,26 @@ def _python_default_trust() -> frozenset[bytes]:
 
 def _where() -> str:
     """certifi.where() while injected: the merged bundle file, else certifi's own."""
-    bundle = _in_force(_process_trust.ca_bundle_path, "certifi's roots are used") if _injection else None
+    bundle = _in_force(_process_trust.ca_bundle_path, "certifi.where() gives certifi's file") if _injection else None
     return bundle or certifi.core.where()
 
 
 def _contents() -> str:
     """certifi.contents() while injected: the merged bundle's text, else certifi's own."""
-    store = _in_force(_process_trust.default_store, "certifi's roots are used") if _injection else None
+    store = _in_force(_process_trust.default_store, "certifi.contents() gives certifi's roots") if _injection else None
     return store.pem() if store else certifi.core.contents()
 
 
 def _in_force(get: Callable[[], T], fallback: str) -> T | None:
-    """`get()`, or None with a WARNING: a default is never lost to catrust, it falls back to Python's own."""
+    """`get()`, or None with a WARNING: a default is never lost to catrust, it falls back to Python's own.
+    Each distinct failure is said once per inject(): httpx asks certifi.where() for every client."""
     try:
         return get()
     except Exception as exc:  # noqa: BLE001 - raising here would fail every TLS connection in the process
-        log.warning("catrust's trust is unavailable (%s): %s", exception_text(exc), fallback)
+        message = f"catrust's trust is unavailable ({exception_text(exc)}): {fallback}"
+        if message not in _said:
+            _said.add(message)
+            log.warning("%s", message)
         return None
 
 
