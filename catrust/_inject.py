@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -63,6 +64,8 @@ class _Injection:
     bundle: str | None  # the merged bundle file, or None when it could not be written
     unregister: Callable[[], None]
     store: TrustStore  # the store contexts were last built from
+    modules: frozenset[str] = field(default_factory=lambda: frozenset(sys.modules))  # loaded at inject()
+    paths: set[tuple[str, str]] = field(default_factory=set)  # module globals inject() pointed at the bundle
     replaced: dict[tuple[str, str], object] = field(default_factory=dict)  # prebuilt contexts, as they were
     environ: dict[str, str | None] = field(default_factory=dict)  # variables inject() set, as they were
     exported: bool = False  # inject(environ=True): every variable `catrust env` prints is set
@@ -91,7 +94,7 @@ def inject(*, environ: bool = False) -> None:
             stale = urllib_handlers_built_with(_python_default_trust)
             _injection = _Injection(bundle, _process_trust.on_change(_after_change), store)
             _SSLContext.load_default_certs = _load_default_certs  # type: ignore[method-assign]
-            _swap_module_values(  # certifi.where and .contents themselves, and every copy modules made
+            _injection.paths = _swap_module_values(  # certifi.where, .contents, and every copy modules made
                 {id(certifi.core.where): _where, id(certifi.core.contents): _contents},
                 {certifi.core.where(): bundle} if bundle else {},
             )
@@ -116,9 +119,10 @@ def extract() -> None:
         _injection = None
         injection.unregister()
         _SSLContext.load_default_certs = _original_load_default_certs  # type: ignore[method-assign]
-        _swap_module_values(
+        _swap_module_values(  # a path: where inject() put it, or in a module imported since (from certifi.where())
             {id(_where): certifi.core.where, id(_contents): certifi.core.contents},
             {injection.bundle: certifi.core.where()} if injection.bundle else {},
+            lambda module, attribute: (module, attribute) in injection.paths or module not in injection.modules,
         )
         for name, value in injection.environ.items():  # first: the contexts rebuilt below may read them
             if value is None:
@@ -190,16 +194,24 @@ def _in_force(get: Callable[[], T], fallback: str) -> T | None:
         return None
 
 
-def _swap_module_values(objects: dict[int, object], paths: dict[str, str]) -> None:
-    """In every loaded module but catrust's and certifi.core: replace these functions (by identity) and paths."""
+def _swap_module_values(
+    objects: dict[int, object],
+    paths: dict[str, str],
+    path_allowed: Callable[[str, str], bool] = lambda module, attribute: True,
+) -> set[tuple[str, str]]:
+    """In every loaded module but catrust's and certifi.core: replace these functions (by identity), and
+    these paths where `path_allowed(module, attribute)`. Returns where paths were replaced."""
+    replaced = set()
     for name, namespace in module_namespaces():
         if name == "certifi.core":
             continue
         for attribute, value in list(namespace.items()):
             if id(value) in objects:
                 namespace[attribute] = objects[id(value)]
-            elif type(value) is str and value in paths:
+            elif type(value) is str and value in paths and path_allowed(name, attribute):
                 namespace[attribute] = paths[value]
+                replaced.add((name, attribute))
+    return replaced
 
 
 def _widen_environment(injection: _Injection, store: TrustStore, bundle: str) -> None:

@@ -124,8 +124,10 @@ def test_certifi_points_at_the_merged_bundle_until_extract(folder: Path, ca: CA)
 
 
 def test_copies_modules_made_are_patched_and_restored(folder: Path) -> None:
-    """Values cached at import, before inject() and while it was in force, follow it; extract() restores both."""
+    """Values cached at import, before inject() and while it was in force, follow it; extract() restores both.
+    A module that holds catrust's own bundle path, from catrust, keeps it."""
     before = module("imported_before", where=certifi.where, contents=certifi.contents, BUNDLE=certifi.where())
+    users = module("users_own", path=catrust.ca_bundle_path())
     catrust.inject()
     bundle = catrust.ca_bundle_path()
     assert (before.where(), before.contents(), before.BUNDLE) == (bundle, Path(bundle).read_text(), bundle)
@@ -135,6 +137,7 @@ def test_copies_modules_made_are_patched_and_restored(folder: Path) -> None:
     for cached in (before, during):
         assert (cached.where, cached.BUNDLE) == (certifi.core.where, mozilla)
     assert before.contents is certifi.core.contents
+    assert users.path == catrust.ca_bundle_path()
 
 
 def test_odd_modules_are_read_safely(folder: Path, caplog: pytest.LogCaptureFixture) -> None:
