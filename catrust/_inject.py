@@ -21,6 +21,8 @@ clients): the folder says which upstreams to trust, not who may connect.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
 import ssl
@@ -41,9 +43,10 @@ from ._library_caches import (
     rebuild_prebuilt,
     refresh_urllib,
     restore_prebuilt,
+    stale_contexts,
     trust_of,
     urllib_handlers_built_with,
-    warn_about_stale_contexts,
+    warn_about,
 )
 from ._text import exception_text, printable
 from ._trust.bundle import MARKER
@@ -52,9 +55,10 @@ from ._trust.store import TrustStore
 log = logging.getLogger("catrust")
 T = TypeVar("T")
 
-_lock = _process_trust._check_lock
 _SSLContext = ssl.SSLContext  # the class patched, as it was when catrust was imported
-_original_load_default_certs = _SSLContext.load_default_certs
+# What load_default_certs was before inject() (Python's, or another library's patch): ours falls back to it.
+_previous_load_default_certs = _SSLContext.load_default_certs
+SYSTEM_CERT_FILE = "CATRUST_SYSTEM_CERT_FILE"  # what SSL_CERT_FILE named before inject() repointed it
 
 
 @dataclass
@@ -85,14 +89,20 @@ def inject(*, environ: bool = False) -> None:
     thread-safe; `extract()` undoes it. Raises `ConfigError` for a bad `CATRUST_*` setting, with
     nothing changed.
     """
-    global _injection
-    with _lock:
+    global _injection, _previous_load_default_certs
+    with _process_trust._check_lock:  # the checks' lock: a change's callback never runs halfway through
         store = _process_trust.default_store()  # a bad setting raises here, before anything is patched
+        exported = exported_environ() if environ and not (_injection and _injection.exported) else None
         if _injection is None:
             _said.clear()
             bundle = _in_force(_process_trust.ca_bundle_path, "values libraries copied from certifi keep its roots")
-            stale = urllib_handlers_built_with(_python_default_trust)
+            system = _system_ders(store)
+            defaults = functools.cache(_python_default_trust)  # read before anything changes, at most once
+            stale = urllib_handlers_built_with(defaults, system)
+            stale_elsewhere = stale_contexts(defaults, system)
             _injection = _Injection(bundle, _process_trust.on_change(_after_change), store)
+            if _SSLContext.__dict__.get("load_default_certs") is not _load_default_certs:
+                _previous_load_default_certs = _SSLContext.load_default_certs
             _SSLContext.load_default_certs = _load_default_certs  # type: ignore[method-assign]
             _injection.paths = _swap_module_values(  # certifi.where, .contents, and every copy modules made
                 {id(certifi.core.where): _where, id(certifi.core.contents): _contents},
@@ -102,23 +112,24 @@ def inject(*, environ: bool = False) -> None:
                 _widen_environment(_injection, store, bundle)
             rebuild_prebuilt(_injection.replaced)
             refresh_urllib(stale)
-            warn_about_stale_contexts()
-        if environ and not _injection.exported:
-            _set_environment(_injection, exported_environ())
+            warn_about(stale_elsewhere)
+        if exported is not None:
+            _set_environment(_injection, exported)
             _injection.exported = True
 
 
 def extract() -> None:
     """Undo `inject()`: Python's defaults, certifi and the values patched in modules are as they were."""
     global _injection
-    with _lock:
+    with _process_trust._check_lock:
         injection = _injection
         if injection is None:
             return
-        stale = urllib_handlers_built_with(lambda: _store_trust(injection.store))
+        stale = urllib_handlers_built_with(lambda: _store_trust(injection.store), _system_ders(injection.store))
         _injection = None
         injection.unregister()
-        _SSLContext.load_default_certs = _original_load_default_certs  # type: ignore[method-assign]
+        if _SSLContext.__dict__.get("load_default_certs") is _load_default_certs:  # else: patched over since
+            _SSLContext.load_default_certs = _previous_load_default_certs  # type: ignore[method-assign]
         _swap_module_values(  # a path: where inject() put it, or in a module imported since (from certifi.where())
             {id(_where): certifi.core.where, id(_contents): certifi.core.contents},
             {injection.bundle: certifi.core.where()} if injection.bundle else {},
@@ -139,20 +150,43 @@ def injected() -> bool:
 
 
 def _load_default_certs(self: ssl.SSLContext, purpose: ssl.Purpose = ssl.Purpose.SERVER_AUTH) -> None:
-    """The store in force for server authentication; anything else as Python does it."""
-    if _injection is None or purpose != ssl.Purpose.SERVER_AUTH:
-        return _original_load_default_certs(self, purpose)
+    """The store in force for server authentication; anything else as Python did it before inject()."""
+    injection = _injection
+    if injection is None:
+        return _previous_load_default_certs(self, purpose)
+    if purpose != ssl.Purpose.SERVER_AUTH:
+        return _as_before(self, purpose, injection)
     store = _in_force(_process_trust.default_store, "this context gets Python's defaults")
     if store is None:
-        return _original_load_default_certs(self, purpose)
+        return _as_before(self, purpose, injection)
     _load_store(self, store)
+    return None
+
+
+def _as_before(ctx: ssl.SSLContext, purpose: ssl.Purpose, injection: _Injection) -> None:
+    """Python's load_default_certs as it was before inject(). On Linux and macOS that is OpenSSL's default
+    paths, which read SSL_CERT_FILE: when inject() repointed it at the merged bundle, the file it named
+    before is loaded instead, so a server verifying its clients never starts trusting the custom CAs."""
+    if "SSL_CERT_FILE" not in injection.environ or sys.platform == "win32" or not isinstance(purpose, ssl.Purpose):
+        return _previous_load_default_certs(ctx, purpose)
+    defaults = ssl.get_default_verify_paths()
+    cafile = injection.environ["SSL_CERT_FILE"] or defaults.openssl_cafile
+    capath = os.environ.get("SSL_CERT_DIR") or defaults.openssl_capath
+    with contextlib.suppress(OSError, ssl.SSLError):  # as OpenSSL's default paths, a missing one is no error
+        ctx.load_verify_locations(cafile=cafile)
+    with contextlib.suppress(OSError, ssl.SSLError):
+        ctx.load_verify_locations(capath=capath)
     return None
 
 
 def _load_store(ctx: ssl.SSLContext, store: TrustStore) -> None:
     if store.platform_store:  # macOS/Windows: the OS store first, as Python loads it
-        _original_load_default_certs(ctx)
+        _previous_load_default_certs(ctx)
     load_anchors(ctx, [c.der for c in store.certificates])
+
+
+def _system_ders(store: TrustStore) -> frozenset[bytes]:
+    return frozenset(c.der for c in store.system)
 
 
 def _store_trust(store: TrustStore) -> frozenset[bytes]:
@@ -165,7 +199,7 @@ def _store_trust(store: TrustStore) -> frozenset[bytes]:
 def _python_default_trust() -> frozenset[bytes]:
     """What a default context trusts without catrust."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    _original_load_default_certs(ctx)
+    _previous_load_default_certs(ctx)
     return trust_of(ctx)
 
 
@@ -241,6 +275,11 @@ def _widen_environment(injection: _Injection, store: TrustStore, bundle: str) ->
 
 
 def _set_environment(injection: _Injection, values: dict[str, str]) -> None:
+    """Set `values`, keeping what they replace for extract(). A child's catrust skips a catrust bundle in
+    SSL_CERT_FILE when it reads the system roots; CATRUST_SYSTEM_CERT_FILE tells it which file was there."""
+    before = os.environ.get("SSL_CERT_FILE")
+    if "SSL_CERT_FILE" in values and before and not starts_with(before, MARKER.encode()):
+        values = {**values, SYSTEM_CERT_FILE: before}
     for name, value in values.items():
         injection.environ.setdefault(name, os.environ.get(name))
         os.environ[name] = value
@@ -251,7 +290,7 @@ def _after_change(store: TrustStore) -> None:
     contexts follow, built with the new trust."""
     if _injection is not None:
         old, _injection.store = _injection.store, store
-        stale = urllib_handlers_built_with(lambda: _store_trust(old))
+        stale = urllib_handlers_built_with(lambda: _store_trust(old), _system_ders(old))
         rebuild_prebuilt()
         refresh_urllib(stale)
         if _injection.exported:

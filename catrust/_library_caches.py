@@ -22,7 +22,15 @@ log = logging.getLogger("catrust")
 # Contexts libraries build once at import, as (module, attribute, how to build one as the library does).
 PREBUILT: tuple[tuple[str, str, Callable[[ModuleType], object]], ...] = (
     ("aiohttp.connector", "_SSL_CONTEXT_VERIFIED", lambda module: module._make_ssl_context(True)),
+    ("requests.adapters", "_preloaded_ssl_context", lambda module: _requests_context(module)),  # 2.32.0-2.32.4
 )
+
+
+def _requests_context(adapters: ModuleType) -> ssl.SSLContext:
+    """As requests 2.32.0-2.32.4 build theirs at import, from the bundle path (patched, while injected)."""
+    ctx: ssl.SSLContext = adapters.create_urllib3_context()
+    ctx.load_verify_locations(adapters.extract_zipped_paths(adapters.DEFAULT_CA_BUNDLE_PATH))
+    return ctx
 
 
 def module_namespaces() -> list[tuple[str, dict[str, Any]]]:
@@ -42,9 +50,9 @@ def rebuild_prebuilt(originals: dict[tuple[str, str], object] | None = None) -> 
     """Rebuild the known import-time contexts with the trust in force; into `originals`, the ones replaced."""
     for module_name, attribute, make in PREBUILT:
         module = sys.modules.get(module_name)
-        if module is None:
-            continue
         original = getattr(module, attribute, None)
+        if module is None or original is None:  # not loaded, or a release that does not keep one
+            continue
         if _rebuild(module, attribute, make) and originals is not None:
             originals[module_name, attribute] = original
 
@@ -53,7 +61,7 @@ def restore_prebuilt(originals: dict[tuple[str, str], object]) -> None:
     """After extract(): the contexts inject() replaced come back; one a library built while injected is rebuilt."""
     for module_name, attribute, make in PREBUILT:
         module = sys.modules.get(module_name)
-        if module is None:
+        if module is None or getattr(module, attribute, None) is None:
             continue
         if (module_name, attribute) in originals:
             setattr(module, attribute, originals[module_name, attribute])
@@ -76,24 +84,31 @@ def _rebuild(module: ModuleType, attribute: str, make: Callable[[ModuleType], ob
     return True
 
 
-def warn_about_stale_contexts() -> None:
-    """Name, in one WARNING, the verifying contexts modules built before inject() that it cannot rebuild."""
+def stale_contexts(defaults: Callable[[], frozenset[bytes]], system: frozenset[bytes]) -> list[str]:
+    """The verifying contexts modules built from Python's defaults (`defaults()`), which inject() cannot
+    rebuild, as module.attribute. One with anchors of its own is the module's choice, not listed."""
     known = {(module, attribute) for module, attribute, _ in PREBUILT}
     stale = []
     for name, namespace in module_namespaces():
         for attribute, value in list(namespace.items()):
             # type(), not isinstance(): a proxy object (Flask's `request`) raises when asked its __class__.
             if (
-                issubclass(type(value), ssl.SSLContext)
+                type(value) is ssl.SSLContext  # not a subclass: catrust's own, truststore's
                 and value.verify_mode != ssl.CERT_NONE
                 and (name, attribute) not in known
+                and built_with(value, defaults(), system)
             ):
                 stale.append(f"{name}.{attribute}")
+    return sorted(stale)
+
+
+def warn_about(stale: list[str]) -> None:
+    """Name them in one WARNING, with what to do."""
     if stale:
         log.warning(
             "catrust.inject(): these modules built a TLS context before inject() and keep the trust it had: "
             "%s; import them after inject() (or set CATRUST_INJECT=1) for them to trust the custom CAs",
-            ", ".join(sorted(stale)),
+            ", ".join(stale),
         )
 
 
@@ -102,7 +117,14 @@ def trust_of(ctx: ssl.SSLContext) -> frozenset[bytes]:
     return frozenset(ctx.get_ca_certs(binary_form=True))
 
 
-def urllib_handlers_built_with(trust: Callable[[], frozenset[bytes]]) -> list[Any]:
+def built_with(ctx: ssl.SSLContext, defaults: frozenset[bytes], system: frozenset[bytes]) -> bool:
+    """Whether `ctx` holds the default anchors, plus at most system roots: OpenSSL adds a root found in
+    a hashed folder (SSL_CERT_DIR) to the context the first time a handshake needs it."""
+    held = trust_of(ctx)
+    return defaults <= held and held - defaults <= system
+
+
+def urllib_handlers_built_with(trust: Callable[[], frozenset[bytes]], system: frozenset[bytes]) -> list[Any]:
     """The HTTPS handlers of urlopen()'s cached opener holding a context urllib made itself from the
     defaults that `trust()` describes. Python 3.12+ makes that context when the opener is built, so it
     keeps the trust of the first urlopen(). A context a caller gave (its own anchors, TLS versions,
@@ -121,7 +143,7 @@ def urllib_handlers_built_with(trust: Callable[[], frozenset[bytes]]) -> list[An
         return []
     made = _urllib_context()
     expected = trust()
-    return [h for h in handlers if _same_settings(h._context, made) and trust_of(h._context) == expected]
+    return [h for h in handlers if _same_settings(h._context, made) and built_with(h._context, expected, system)]
 
 
 def refresh_urllib(handlers: list[Any]) -> None:

@@ -33,6 +33,17 @@ _interval = 0.0
 _next_check = 0.0
 _callbacks: list[Callable[[TrustStore], None]] = []
 _clock: Callable[[], float] = time.monotonic
+_checking = False  # a check is under way (read with _check_lock held)
+
+
+def _after_fork_in_child() -> None:
+    """A thread that held the lock at fork() does not exist in the child: the child starts with a free one."""
+    global _check_lock, _checking
+    _check_lock = threading.RLock()
+    _checking = False
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def default_store() -> TrustStore:
@@ -66,6 +77,9 @@ def ca_bundle_path() -> str:
     while the trust changes, processes reading the same folders share it, and others never touch it.
     """
     default_store()
+    written = _reloader.bundle if _reloader is not None else None
+    if written is not None:  # no lock once written: certifi.where() may be asked from inside a log handler
+        return written.path
     with _check_lock:
         assert _reloader is not None and _reloader.store is not None
         if _reloader.bundle is None:
@@ -125,12 +139,13 @@ def on_change(callback: Callable[[TrustStore], None]) -> Callable[[], None]:
 
 
 def check_quietly() -> None:
-    """A check nobody waits for (on access, or a watcher's): skipped while another check runs,
-    and a failure is logged while the trust in force stays."""
+    """A check nobody waits for (on access, or a watcher's): skipped while another check runs (in
+    this thread too: a callback building a context comes back here), and a failure is logged while
+    the trust in force stays."""
     if not _check_lock.acquire(blocking=False):
         return
     try:
-        if _reloader is not None:
+        if _reloader is not None and not _checking:
             _check()
     except Exception:
         log.warning("checking the CA folders failed; the trust in force stays", exc_info=True)
@@ -153,19 +168,23 @@ def _first_load() -> TrustStore:
 
 def _check() -> bool:
     """With _check_lock held: check (the reloader rewrites the bundle, then swaps the store); run callbacks."""
-    global _next_check
+    global _next_check, _checking
     assert _reloader is not None
     _next_check = _clock() + _interval
-    new = _reloader.check()
-    if new is None:
-        return False
-    log.info("the CA folders changed: trust generation %d in force", _reloader.generation)
-    for callback in list(_callbacks):
-        try:
-            callback(new)
-        except Exception:
-            log.exception("an on_change callback failed")
-    return True
+    _checking = True
+    try:
+        new = _reloader.check()
+        if new is None:
+            return False
+        log.info("the CA folders changed: trust generation %d in force", _reloader.generation)
+        for callback in list(_callbacks):
+            try:
+                callback(new)
+            except Exception:
+                log.exception("an on_change callback failed")
+        return True
+    finally:
+        _checking = False
 
 
 def _reset() -> None:

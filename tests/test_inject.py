@@ -10,12 +10,15 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import signal
 import ssl
 import subprocess
 import sys
 import sysconfig
 import threading
+import time
 import types
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -282,10 +285,15 @@ def test_a_caller_that_names_its_own_anchors_gets_exactly_them(folder: Path, cus
 
 
 def test_servers_verifying_clients_keep_pythons_defaults(folder: Path) -> None:
-    """Purpose.CLIENT_AUTH: the folder says which upstreams to trust, not who may connect."""
+    """Purpose.CLIENT_AUTH: the folder says which upstreams to trust, not who may connect. inject() points
+    SSL_CERT_FILE (here naming the system roots) at the merged bundle, which OpenSSL's default paths read:
+    a server loading Python's defaults to verify clients still gets the file named before."""
     catrust.inject()
+    assert os.environ["SSL_CERT_FILE"] == catrust.ca_bundle_path()
     assert "catrust test root" in subjects(ssl.create_default_context())
-    assert "catrust test root" not in subjects(ssl.create_default_context(ssl.Purpose.CLIENT_AUTH))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_default_certs(ssl.Purpose.CLIENT_AUTH)
+    assert subjects(server) == {"inject system-style root"}
     with pytest.raises(TypeError):
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_default_certs("server")  # type: ignore[arg-type]
 
@@ -301,13 +309,16 @@ def test_verify_flags_and_unverified_contexts_are_left_alone(folder: Path) -> No
 
 
 def test_contexts_made_after_a_change_get_the_new_trust(folder: Path, clock: FakeClock, custom_port: int) -> None:
-    catrust.inject()
+    connector = pytest.importorskip("aiohttp.connector")  # loaded before inject(): rebuilt on each change
+    catrust.inject(environ=True)
     held = ssl.create_default_context()
     with tls_server(OTHER.issue()) as other_port:
         refused(ssl.create_default_context(), other_port)
         (folder / "other.pem").write_bytes(OTHER.cert_pem)
         assert catrust.reload()
         handshake(ssl.create_default_context(), other_port)
+        handshake(connector._SSL_CONTEXT_VERIFIED, other_port)
+        assert OTHER.cert_pem.decode() in Path(os.environ["NODE_EXTRA_CA_CERTS"]).read_text()
         refused(held, other_port)  # a context someone holds is never changed
         (folder / "ca.pem").unlink()
         catrust.reload()
@@ -315,10 +326,95 @@ def test_contexts_made_after_a_change_get_the_new_trust(folder: Path, clock: Fak
         assert catrust.reload()
         refused(ssl.create_default_context(), custom_port)
         handshake(held, custom_port)
-        aiohttp = sys.modules.get("aiohttp.connector")
-        if aiohttp is not None:
-            refused(aiohttp._SSL_CONTEXT_VERIFIED, custom_port)
-            handshake(aiohttp._SSL_CONTEXT_VERIFIED, other_port)
+        refused(connector._SSL_CONTEXT_VERIFIED, custom_port)
+        handshake(connector._SSL_CONTEXT_VERIFIED, other_port)
+        assert "catrust test root" not in Path(os.environ["NODE_EXTRA_CA_CERTS"]).read_text()
+
+
+def test_requests_2_32_import_time_context_is_rebuilt_and_restored(
+    folder: Path, clock: FakeClock, custom_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests 2.32.0-2.32.4 build `adapters._preloaded_ssl_context` from certifi at import. Simulated here
+    on the installed requests with the very names and code of 2.32.3's adapters.py."""
+    adapters = pytest.importorskip("requests.adapters")
+    utils = pytest.importorskip("requests.utils")
+    from urllib3.util.ssl_ import create_urllib3_context
+
+    monkeypatch.setattr(adapters, "create_urllib3_context", create_urllib3_context, raising=False)
+    monkeypatch.setattr(adapters, "extract_zipped_paths", utils.extract_zipped_paths, raising=False)
+    monkeypatch.setattr(adapters, "DEFAULT_CA_BUNDLE_PATH", certifi.where(), raising=False)
+    preloaded = create_urllib3_context()
+    preloaded.load_verify_locations(utils.extract_zipped_paths(adapters.DEFAULT_CA_BUNDLE_PATH))
+    monkeypatch.setattr(adapters, "_preloaded_ssl_context", preloaded, raising=False)
+    refused(preloaded, custom_port)
+    catrust.inject()
+    handshake(adapters._preloaded_ssl_context, custom_port)
+    (folder / "ca.pem").unlink()
+    catrust.reload()
+    clock.advance(2.0)
+    assert catrust.reload()
+    refused(adapters._preloaded_ssl_context, custom_port)
+    catrust.extract()
+    assert adapters._preloaded_ssl_context is preloaded
+
+
+def test_a_release_without_the_cached_context_gets_none_added(folder: Path) -> None:
+    adapters = pytest.importorskip("requests.adapters")
+    had = hasattr(adapters, "_preloaded_ssl_context")
+    catrust.inject()
+    assert hasattr(adapters, "_preloaded_ssl_context") == had
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="urllib makes its opener's context per connection before 3.12")
+def test_urllibs_opener_is_recognised_after_a_root_came_from_a_hashed_folder(
+    folder: Path, urllib_opener: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenSSL adds a root found in SSL_CERT_DIR to the context the first time a handshake needs it."""
+    hashed = tmp_path / "hashed"
+    hashed.mkdir()
+    lazy = CA("inject hashed-folder root")
+    name = (
+        subprocess.run(
+            ["openssl", "x509", "-noout", "-subject_hash"], input=lazy.cert_pem, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+    (hashed / f"{name}.0").write_bytes(lazy.cert_pem)
+    monkeypatch.setenv("SSL_CERT_DIR", str(hashed))
+    install, fetch = urllib_opener
+    cached = install(_as_urlopen_makes())
+    with tls_server(lazy.issue()) as lazy_port:
+        with urllib.request.urlopen(f"https://localhost:{lazy_port}/", timeout=10) as response:
+            assert response.read() == b"ok"  # the hashed folder's root is now in the opener's context
+    catrust.inject()
+    assert fetch() == b"ok" and urllib.request._opener is cached  # type: ignore[attr-defined]
+
+
+def test_a_child_keeps_the_system_roots_ssl_cert_file_named(folder: Path, custom_port: int, system_port: int) -> None:
+    """inject() points SSL_CERT_FILE at the merged bundle; a child's catrust skips catrust bundles when it reads
+    system roots, and finds the file SSL_CERT_FILE named before in CATRUST_SYSTEM_CERT_FILE."""
+    system_file = os.environ["SSL_CERT_FILE"]
+    catrust.inject()
+    assert os.environ["CATRUST_SYSTEM_CERT_FILE"] == system_file
+    program = (
+        "import ssl, sys\n"
+        "from tests.support.tlsserver import handshake\n"
+        "for port in sys.argv[1:]:\n"
+        "    handshake(ssl.create_default_context(), int(port))\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", program, str(system_port), str(custom_port)],
+        env={**os.environ, "CATRUST_INJECT": "1"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert child.returncode == 0 and child.stderr == "", child.stderr[-2000:]
+    catrust.extract()
+    assert "CATRUST_SYSTEM_CERT_FILE" not in os.environ
 
 
 # --- never weaker than Python's own defaults ------------------------------------------------------------
@@ -432,6 +528,151 @@ def test_eight_threads_handshake_while_inject_extract_and_reloads_run(
         for thread in threads:
             thread.join(30)
     assert not errors, errors[:5]
+
+
+def test_inject_and_extract_from_many_threads_leave_one_consistent_state(folder: Path, custom_port: int) -> None:
+    """The lock, not luck: 8 threads calling inject() and extract() end with exactly one or no injection."""
+    callbacks = len(catrust._process_trust._callbacks)
+    barrier = threading.Barrier(8)
+
+    def churn(i: int) -> None:
+        barrier.wait()
+        for _ in range(30):
+            (catrust.inject if i % 2 else catrust.extract)()
+            (catrust.extract if i % 2 else catrust.inject)()
+
+    threads = [threading.Thread(target=churn, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    catrust.inject()
+    assert len(catrust._process_trust._callbacks) == callbacks + 1
+    handshake(ssl.create_default_context(), custom_port)
+    catrust.extract()
+    assert len(catrust._process_trust._callbacks) == callbacks
+    assert ssl.SSLContext.load_default_certs is ORIGINAL_LOAD_DEFAULT_CERTS
+    assert certifi.where is certifi.core.where
+    refused(ssl.create_default_context(), custom_port)
+
+
+def test_certifi_where_from_a_log_handler_during_a_reload_does_not_deadlock(
+    folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A log shipper opening an HTTPS client (certifi.where()) holds its handler's lock; a reload logging
+    meanwhile holds the checks' lock. certifi.where() must not wait for the checks' lock."""
+    caplog.set_level(logging.INFO, logger="catrust")  # the reload's INFO line reaches the root's handlers
+    catrust.inject()
+    shipping = threading.Event()
+    waited: list[bool] = []
+
+    class Shipper(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.name == "app":
+                shipping.set()
+                time.sleep(0.5)
+                # In a helper thread with a time limit, so that a deadlock fails this test instead of hanging it.
+                asking = threading.Thread(target=certifi.where, daemon=True)
+                asking.start()
+                asking.join(5)
+                waited.append(asking.is_alive())
+
+    shipper = Shipper()
+    logging.getLogger().addHandler(shipper)
+    try:
+        (folder / "other.pem").write_bytes(OTHER.cert_pem)
+        app = threading.Thread(target=lambda: logging.getLogger("app").warning("hello"), daemon=True)
+        app.start()
+        shipping.wait(5)
+        reloading = threading.Thread(target=catrust.reload, daemon=True)
+        reloading.start()
+        reloading.join(20)
+        app.join(20)
+        assert waited == [False], "certifi.where() waited for the checks' lock while a reload was logging"
+    finally:
+        logging.getLogger().removeHandler(shipper)
+
+
+def test_a_forked_child_is_not_stuck_behind_a_lock_its_parent_held(folder: Path) -> None:
+    catrust.inject()
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with catrust._process_trust._check_lock:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: one thread, and the lock of a thread that does not exist here
+            signal.alarm(20)
+            catrust.reload()
+            certifi.where()
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        release.set()
+        holder.join(10)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_check_never_runs_inside_a_check(folder: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A callback that builds a default context asks for the store; with the reload interval passed, that
+    must not start a second check inside the first (callbacks would see stores out of order)."""
+    monkeypatch.setenv("CATRUST_RELOAD_INTERVAL", "1")
+    catrust.inject()
+    depth, deepest = [0], [0]
+    real_check = catrust._process_trust._check
+
+    def counted() -> bool:
+        depth[0] += 1
+        deepest[0] = max(deepest[0], depth[0])
+        try:
+            return real_check()
+        finally:
+            depth[0] -= 1
+
+    monkeypatch.setattr(catrust._process_trust, "_check", counted)
+
+    def builds_a_context(store: object) -> None:
+        clock.advance(5)
+        ssl.create_default_context()
+
+    remove = catrust.on_change(builds_a_context)
+    try:
+        (folder / "other.pem").write_bytes(OTHER.cert_pem)
+        clock.advance(5)
+        assert catrust.reload()
+    finally:
+        remove()
+    assert deepest[0] == 1
+
+
+def test_extract_leaves_a_patch_made_over_inject_in_place(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ssl.SSLContext, "load_default_certs", ORIGINAL_LOAD_DEFAULT_CERTS)  # put back afterwards
+    catrust.inject()
+    ours = ssl.SSLContext.load_default_certs
+    calls = []
+
+    def theirs(self: ssl.SSLContext, purpose: ssl.Purpose = ssl.Purpose.SERVER_AUTH) -> None:
+        calls.append(purpose)
+        ours(self, purpose)
+
+    ssl.SSLContext.load_default_certs = theirs  # type: ignore[method-assign]
+    catrust.extract()
+    assert ssl.SSLContext.load_default_certs is theirs
+    assert "catrust test root" not in subjects(ssl.create_default_context()) and calls
+
+
+def test_environ_true_that_cannot_write_changes_nothing(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATRUST_BUNDLE_PATH", str(folder / "no-such-folder" / "bundle.pem"))
+    with pytest.raises(catrust.CatrustError):
+        catrust.inject(environ=True)
+    assert not catrust._inject.injected()
+    assert ssl.SSLContext.load_default_certs is ORIGINAL_LOAD_DEFAULT_CERTS
 
 
 # --- the environment ------------------------------------------------------------------------------------

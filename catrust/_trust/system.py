@@ -80,8 +80,12 @@ def _from_os(env: Mapping[str, str]) -> SystemRoots:
     if cert_file and _is_catrust_bundle(cert_file):
         # What `catrust env`, inject(environ=True) and inject() itself set for child programs: expected, so
         # INFO. Its custom CAs would skip policy and outlive their removal, so the OS bundle is read instead.
-        log.info("system roots: SSL_CERT_FILE=%r is a catrust bundle: reading the operating system's bundle", cert_file)
-        cert_file = None
+        # inject() leaves the file SSL_CERT_FILE named before in CATRUST_SYSTEM_CERT_FILE, for its children.
+        bundle, cert_file = cert_file, env.get("CATRUST_SYSTEM_CERT_FILE") or None
+        if cert_file and _is_catrust_bundle(cert_file):
+            cert_file = None
+        instead = f"CATRUST_SYSTEM_CERT_FILE={cert_file!r}" if cert_file else "the operating system's bundle"
+        log.info("system roots: SSL_CERT_FILE=%r is a catrust bundle: reading %s instead", bundle, instead)
     files = [cert_file] if cert_file else [ssl.get_default_verify_paths().openssl_cafile, *WELL_KNOWN_FILES]
     marked = [f for f in files if f != cert_file and _is_catrust_bundle(f)]
     problems += [f"{printable(f)} is a catrust bundle, not system roots: it was skipped" for f in marked]
