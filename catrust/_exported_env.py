@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
+from collections.abc import Mapping
 
+from ._files import starts_with
 from ._process_trust import ca_bundle_path, custom_bundle_path, default_store
+from ._trust.bundle import MARKER
+
+SYSTEM_CERT_FILE = "CATRUST_SYSTEM_CERT_FILE"  # what SSL_CERT_FILE named before a child got the bundle
 
 # Every variable here is read as "the whole set of roots" by its consumer, so each gets the merged bundle.
 MERGED_BUNDLE_VARS = (
@@ -30,7 +36,17 @@ def variables(merged: str, custom: str | None) -> dict[str, str]:
     env = {name: merged for name in MERGED_BUNDLE_VARS}
     if custom:
         env["NODE_EXTRA_CA_CERTS"] = custom
-    return env
+    return {**env, **system_cert_file()}
+
+
+def system_cert_file(env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """CATRUST_SYSTEM_CERT_FILE for a child whose SSL_CERT_FILE is about to name a catrust bundle: the file
+    this process reads its system roots from, when SSL_CERT_FILE names one. A child's catrust skips a
+    catrust bundle in SSL_CERT_FILE, and would otherwise fall back to the OS bundle, losing those roots."""
+    current = env.get("SSL_CERT_FILE")
+    if not current or starts_with(current, MARKER.encode()):
+        return {}
+    return {SYSTEM_CERT_FILE: current}
 
 
 def format_sh(env: dict[str, str]) -> str:

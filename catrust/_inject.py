@@ -35,7 +35,7 @@ import certifi.core
 
 from . import _process_trust
 from ._context import load_anchors
-from ._exported_env import MERGED_BUNDLE_VARS
+from ._exported_env import MERGED_BUNDLE_VARS, system_cert_file
 from ._exported_env import environ as exported_environ
 from ._files import starts_with
 from ._library_caches import (
@@ -58,7 +58,6 @@ T = TypeVar("T")
 _SSLContext = ssl.SSLContext  # the class patched, as it was when catrust was imported
 # What load_default_certs was before inject() (Python's, or another library's patch): ours falls back to it.
 _previous_load_default_certs = _SSLContext.load_default_certs
-SYSTEM_CERT_FILE = "CATRUST_SYSTEM_CERT_FILE"  # what SSL_CERT_FILE named before inject() repointed it
 
 
 @dataclass
@@ -277,9 +276,8 @@ def _widen_environment(injection: _Injection, store: TrustStore, bundle: str) ->
 def _set_environment(injection: _Injection, values: dict[str, str]) -> None:
     """Set `values`, keeping what they replace for extract(). A child's catrust skips a catrust bundle in
     SSL_CERT_FILE when it reads the system roots; CATRUST_SYSTEM_CERT_FILE tells it which file was there."""
-    before = os.environ.get("SSL_CERT_FILE")
-    if "SSL_CERT_FILE" in values and before and not starts_with(before, MARKER.encode()):
-        values = {**values, SYSTEM_CERT_FILE: before}
+    if "SSL_CERT_FILE" in values:
+        values = {**values, **system_cert_file()}
     for name, value in values.items():
         injection.environ.setdefault(name, os.environ.get(name))
         os.environ[name] = value

@@ -119,3 +119,24 @@ def test_catrust_settings_win_over_kedas(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("KEDA_HTTP_MIN_TLS_VERSION", "TLS12")
     monkeypatch.setenv("CATRUST_MIN_TLS_VERSION", "TLS13")
     assert TrustStore.load([], system="none").min_tls_version == ssl.TLSVersion.TLSv1_3
+
+
+def test_a_child_of_catrust_env_keeps_the_system_roots_ssl_cert_file_named(
+    ca_dir: Path, ca: CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child's SSL_CERT_FILE names a catrust bundle, which its catrust skips when reading system roots:
+    CATRUST_SYSTEM_CERT_FILE says which file the parent's SSL_CERT_FILE named."""
+    system_ca = CA("env system-style root")
+    system_file = tmp_path / "system.pem"
+    system_file.write_bytes(system_ca.cert_pem)
+    (ca_dir / "ca.pem").write_bytes(ca.cert_pem)
+    monkeypatch.setenv("SSL_CERT_FILE", str(system_file))
+    monkeypatch.setenv("CATRUST_CA_DIRS", str(ca_dir))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    env = catrust.environ()
+    assert env["CATRUST_SYSTEM_CERT_FILE"] == str(system_file) and env["SSL_CERT_FILE"] == catrust.ca_bundle_path()
+    program = "import catrust\nprint(sorted(c.subject.split(',')[0] for c in catrust.default_store().system))\n"
+    child = subprocess.run(
+        [sys.executable, "-c", program], env={**os.environ, **env}, capture_output=True, text=True, timeout=60
+    )
+    assert child.stdout.split("\n")[0] == "['CN=env system-style root']", child.stderr

@@ -80,7 +80,7 @@ def _from_os(env: Mapping[str, str]) -> SystemRoots:
     if cert_file and _is_catrust_bundle(cert_file):
         # What `catrust env`, inject(environ=True) and inject() itself set for child programs: expected, so
         # INFO. Its custom CAs would skip policy and outlive their removal, so the OS bundle is read instead.
-        # inject() leaves the file SSL_CERT_FILE named before in CATRUST_SYSTEM_CERT_FILE, for its children.
+        # inject() and `catrust env` leave the file SSL_CERT_FILE named before in CATRUST_SYSTEM_CERT_FILE.
         bundle, cert_file = cert_file, env.get("CATRUST_SYSTEM_CERT_FILE") or None
         if cert_file and _is_catrust_bundle(cert_file):
             cert_file = None
