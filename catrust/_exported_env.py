@@ -7,11 +7,8 @@ import os
 import shlex
 from collections.abc import Mapping
 
-from ._files import starts_with
 from ._process_trust import ca_bundle_path, custom_bundle_path, default_store
-from ._trust.bundle import MARKER
-
-SYSTEM_CERT_FILE = "CATRUST_SYSTEM_CERT_FILE"  # what SSL_CERT_FILE named before a child got the bundle
+from ._trust.bundle import SYSTEM_CERT_FILE, is_catrust_bundle
 
 # Every variable here is read as "the whole set of roots" by its consumer, so each gets the merged bundle.
 MERGED_BUNDLE_VARS = (
@@ -44,7 +41,7 @@ def system_cert_file(env: Mapping[str, str] = os.environ) -> dict[str, str]:
     this process reads its system roots from, when SSL_CERT_FILE names one. A child's catrust skips a
     catrust bundle in SSL_CERT_FILE, and would otherwise fall back to the OS bundle, losing those roots."""
     current = env.get("SSL_CERT_FILE")
-    if not current or starts_with(current, MARKER.encode()):
+    if not current or is_catrust_bundle(current):
         return {}
     return {SYSTEM_CERT_FILE: current}
 

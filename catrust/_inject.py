@@ -37,7 +37,6 @@ from . import _process_trust
 from ._context import load_anchors
 from ._exported_env import MERGED_BUNDLE_VARS, system_cert_file
 from ._exported_env import environ as exported_environ
-from ._files import starts_with
 from ._library_caches import (
     module_namespaces,
     rebuild_prebuilt,
@@ -49,7 +48,7 @@ from ._library_caches import (
     warn_about,
 )
 from ._text import exception_text, printable
-from ._trust.bundle import MARKER
+from ._trust.bundle import is_catrust_bundle
 from ._trust.store import TrustStore
 
 log = logging.getLogger("catrust")
@@ -258,7 +257,7 @@ def _widen_environment(injection: _Injection, store: TrustStore, bundle: str) ->
         value = os.environ.get(name)
         if not value or value == bundle:
             continue
-        if os.path.realpath(value) in system or starts_with(value, MARKER.encode()):
+        if os.path.realpath(value) in system or is_catrust_bundle(value):
             widened[name] = bundle
         else:
             kept.append(f"{name}={printable(value)}")

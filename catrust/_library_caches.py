@@ -94,12 +94,18 @@ def stale_contexts(defaults: Callable[[], frozenset[bytes]], system: frozenset[b
             # type(), not isinstance(): a proxy object (Flask's `request`) raises when asked its __class__.
             if (
                 type(value) is ssl.SSLContext  # not a subclass: catrust's own, truststore's
-                and value.verify_mode != ssl.CERT_NONE
+                and _verifies(value)
                 and (name, attribute) not in known
                 and built_with(value, defaults(), system)
             ):
                 stale.append(f"{name}.{attribute}")
     return sorted(stale)
+
+
+def _verifies(ctx: ssl.SSLContext) -> bool:
+    """A context that checks certificates; an unsafe one (verification off, by its maker's choice) has no
+    trust to go stale, and catrust never turns verification on or off for anyone."""
+    return ctx.verify_mode != ssl.CERT_NONE
 
 
 def warn_about(stale: list[str]) -> None:
@@ -130,14 +136,13 @@ def urllib_handlers_built_with(trust: Callable[[], frozenset[bytes]], system: fr
     keeps the trust of the first urlopen(). A context a caller gave (its own anchors, TLS versions,
     ciphers, flags) differs in one of these and is left alone."""
     request = sys.modules.get("urllib.request")
-    if not hasattr(sys.modules.get("http.client"), "_create_https_context"):  # before 3.12: none to find
+    if request is None or not hasattr(sys.modules.get("http.client"), "_create_https_context"):  # before 3.12
         return []
-    opener = getattr(request, "_opener", None)
+    https_handler = getattr(request, "HTTPSHandler", None)
     handlers = [
         h
-        for h in getattr(opener, "handlers", ())
-        if request is not None and type(h) is getattr(request, "HTTPSHandler", None)
-        if type(getattr(h, "_context", None)) is ssl.SSLContext
+        for h in getattr(getattr(request, "_opener", None), "handlers", ())
+        if type(h) is https_handler and type(getattr(h, "_context", None)) is ssl.SSLContext
     ]
     if not handlers:
         return []

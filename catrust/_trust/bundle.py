@@ -8,6 +8,7 @@ import ssl
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from .._files import starts_with
 from ..errors import CatrustError
 from .model import Certificate
 
@@ -17,6 +18,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("catrust")
 
 MARKER = "# catrust bundle"
+# What SSL_CERT_FILE named before catrust pointed it at a bundle, for a child's catrust to read as system roots.
+SYSTEM_CERT_FILE = "CATRUST_SYSTEM_CERT_FILE"
+
+
+def is_catrust_bundle(path: str) -> bool:
+    """Whether `path` is a regular file that catrust wrote (read without blocking, up to the marker only)."""
+    return starts_with(path, MARKER.encode())
 
 
 def render(certificates: Iterable[Certificate]) -> str:

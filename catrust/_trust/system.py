@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import certifi.core
 
-from .._files import MAX_SYSTEM_BUNDLE, Unread, read, starts_with
+from .._files import MAX_SYSTEM_BUNDLE, Unread, read
 from .._text import printable
-from .bundle import MARKER
+from .bundle import MARKER, SYSTEM_CERT_FILE, is_catrust_bundle
 from .model import Certificate
 from .parse import parse
 
@@ -77,17 +77,17 @@ def _from_os(env: Mapping[str, str]) -> SystemRoots:
     """Like Go: SSL_CERT_FILE replaces the list of bundle files, SSL_CERT_DIR the list of folders."""
     cert_file = env.get("SSL_CERT_FILE")
     problems = []
-    if cert_file and _is_catrust_bundle(cert_file):
+    if cert_file and is_catrust_bundle(cert_file):
         # What `catrust env`, inject(environ=True) and inject() itself set for child programs: expected, so
         # INFO. Its custom CAs would skip policy and outlive their removal, so the OS bundle is read instead.
         # inject() and `catrust env` leave the file SSL_CERT_FILE named before in CATRUST_SYSTEM_CERT_FILE.
-        bundle, cert_file = cert_file, env.get("CATRUST_SYSTEM_CERT_FILE") or None
-        if cert_file and _is_catrust_bundle(cert_file):
+        bundle, cert_file = cert_file, env.get(SYSTEM_CERT_FILE) or None
+        if cert_file and is_catrust_bundle(cert_file):
             cert_file = None
-        instead = f"CATRUST_SYSTEM_CERT_FILE={cert_file!r}" if cert_file else "the operating system's bundle"
+        instead = f"{SYSTEM_CERT_FILE}={cert_file!r}" if cert_file else "the operating system's bundle"
         log.info("system roots: SSL_CERT_FILE=%r is a catrust bundle: reading %s instead", bundle, instead)
     files = [cert_file] if cert_file else [ssl.get_default_verify_paths().openssl_cafile, *WELL_KNOWN_FILES]
-    marked = [f for f in files if f != cert_file and _is_catrust_bundle(f)]
+    marked = [f for f in files if f != cert_file and is_catrust_bundle(f)]
     problems += [f"{printable(f)} is a catrust bundle, not system roots: it was skipped" for f in marked]
     found = next((f for f in files if os.path.isfile(f) and f not in marked), None)
     if cert_file and not found:
@@ -120,10 +120,6 @@ def _from_os(env: Mapping[str, str]) -> SystemRoots:
     roots = _from_files(list(unique.values()), " + ".join(([found] if found else []) + dirs) or "none")
     roots.problems[:0] = problems
     return roots
-
-
-def _is_catrust_bundle(path: str) -> bool:
-    return starts_with(path, MARKER.encode())
 
 
 def _from_files(paths: list[str], source: str) -> SystemRoots:
